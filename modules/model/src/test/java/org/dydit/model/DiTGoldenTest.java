@@ -1,0 +1,119 @@
+package org.dydit.model;
+
+import org.dydit.formats.SafeTensors;
+import org.dydit.formats.Tensor;
+import org.dydit.testkit.Approx;
+import org.dydit.testkit.Golden;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Parity with the reference PyTorch DiT on the golden fixtures ({@code $DYDIT_GOLDEN/dit}): every case group of
+ * {@code cases.safetensors} (the plain forward {@code x,t,y -> out} and every {@code P_x,P_t,P_y[,P_scale] -> P_out},
+ * guided when a scale is present). Sizes come only from the files.
+ */
+class DiTGoldenTest {
+    private static Path dir;
+    private static DiTModel model;
+
+    @BeforeAll
+    static void load() throws IOException {
+        dir = Golden.path("dit");
+        model = DiTModel.load(dir);
+    }
+
+    /** Prefixes ("" or "cfg_") of the groups that have x, t, y and an expected out. */
+    static List<String> groups(SafeTensors cases) {
+        List<String> p = new ArrayList<>();
+        for (String name : cases.names()) {
+            if (name.equals("x") || name.endsWith("_x")) {
+                String pre = name.substring(0, name.length() - 1);
+                if (cases.contains(pre + "t") && cases.contains(pre + "y") && cases.contains(pre + "out")) p.add(pre);
+            }
+        }
+        return p;
+    }
+
+    /** Runs one case group through {@code m} and compares with its expected output. */
+    static void check(DiTModel m, SafeTensors cases, String pre) {
+        INDArray x = NdTensors.toNd(cases.get(pre + "x"), DataType.FLOAT);
+        INDArray t = NdTensors.toNd(cases.get(pre + "t"), DataType.FLOAT);
+        INDArray y = NdTensors.toNd(cases.get(pre + "y"), DataType.INT64);
+        INDArray got = cases.contains(pre + "scale")
+                ? m.forwardWithCfg(x, t, y, cases.get(pre + "scale").toDoubles()[0])
+                : m.forward(x, t, y);
+        Tensor want = cases.get(pre + "out");
+        assertArrayEquals(want.shape(), got.shape(), pre + "out shape");
+        Approx.assertClose(pre + "out", want.toFloats(), NdTensors.toTensor(got).toFloats(),
+                Approx.F32_ATOL, Approx.F32_RTOL);
+    }
+
+    @TestFactory
+    List<DynamicTest> everyCaseMatchesTheReference() throws IOException {
+        List<DynamicTest> tests = new ArrayList<>();
+        try (SafeTensors cases = SafeTensors.open(dir.resolve("cases.safetensors"))) {
+            List<String> groups = groups(cases);
+            assertFalse(groups.isEmpty(), "no case (x, t, y, out) in " + cases.path());
+            for (String pre : groups) {
+                tests.add(DynamicTest.dynamicTest(pre.isEmpty() ? "forward" : pre + "out", () -> {
+                    try (SafeTensors c = SafeTensors.open(dir.resolve("cases.safetensors"))) {
+                        check(model, c, pre);
+                    }
+                }));
+            }
+        }
+        return tests;
+    }
+
+    /** A cfg_ group must exist whenever cfg inputs do, so a renamed expected tensor cannot silently drop the case. */
+    @Test
+    void cfgInputsComeWithAnExpectedOutput() throws IOException {
+        try (SafeTensors cases = SafeTensors.open(dir.resolve("cases.safetensors"))) {
+            if (cases.contains("cfg_x")) {
+                assertTrue(cases.contains("cfg_out") && cases.contains("cfg_scale"), "cfg_x without cfg_out/cfg_scale");
+                assertTrue(groups(cases).contains("cfg_"));
+            }
+        }
+    }
+
+    /** The fixed position embedding we compute equals the one the reference stored in its state dict. */
+    @Test
+    void positionEmbeddingEqualsTheStoredOne() {
+        DiTConfig c = model.config();
+        double[] pe = PositionEmbedding.sinCos2d(c.hiddenSize(), c.gridSize());
+        float[] mine = new float[pe.length];
+        for (int i = 0; i < pe.length; i++) mine[i] = (float) pe[i];
+        Approx.assertClose("pos_embed", model.weights().get(DiTKeys.POS_EMBED).toFloats(), mine, 1e-7, 0);
+    }
+
+    /**
+     * A DyDiT folder (router keys included) loads, and its forward is the complete model: the fixture's
+     * {@code complete_out} (routers bypassed, full width, every token).
+     */
+    @Test
+    void dydiTCompleteModelMatchesTheReference() throws IOException {
+        Path dy = Golden.path("dydit");
+        DiTModel m = DiTModel.load(dy);
+        assertTrue(m.config().dynamic(), "dydit/config.json should say dynamic");
+        assertTrue(m.weights().keySet().stream().anyMatch(DiTKeys::isRouterKey), "router keys were dropped");
+        try (SafeTensors cases = SafeTensors.open(dy.resolve("cases.safetensors"))) {
+            INDArray got = m.forward(NdTensors.toNd(cases.get("x"), DataType.FLOAT),
+                    NdTensors.toNd(cases.get("t"), DataType.FLOAT), NdTensors.toNd(cases.get("y"), DataType.INT64));
+            Approx.assertClose("complete_out", cases.get("complete_out").toFloats(), NdTensors.toTensor(got).toFloats(),
+                    Approx.F32_ATOL, Approx.F32_RTOL);
+        }
+    }
+}
