@@ -1,0 +1,37 @@
+package org.dydit.engine;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Multi-head self-attention core on head-major tensors (B*H, T, hd): scores, softmax, weighted values, and the
+ * backward pass. Q arrives already scaled by hd^-1/2. The probabilities P are kept for the backward pass.
+ */
+final class Attention {
+    private Attention() {}
+
+    /** s <- q k^T, softmax in place (s becomes P), o <- P v. */
+    static void forward(INDArray q, INDArray k, INDArray v, INDArray s, INDArray o, Profile prof) {
+        Mm.batched(q, k, s, false, true);
+        prof.lap(Profile.Phase.ATTENTION);
+        Kernels.softmaxRows(Buf.of(s), (int) s.size(2));
+        prof.lap(Profile.Phase.ELEMENTWISE);
+        Mm.batched(s, v, o, false, false);
+        prof.lap(Profile.Phase.ATTENTION);
+    }
+
+    /**
+     * Given dO: dP = dO v^T, dV = P^T dO, dS = softmax backward (in the dP buffer), dQ = dS k, dK = dS^T q
+     * (gradient with respect to the scaled q; the caller applies the scale).
+     */
+    static void backward(INDArray q, INDArray k, INDArray v, INDArray p, INDArray dO, INDArray dP,
+                         INDArray dQ, INDArray dK, INDArray dV, Profile prof) {
+        Mm.batched(dO, v, dP, false, true);
+        Mm.batched(p, dO, dV, true, false);
+        prof.lap(Profile.Phase.ATTENTION);
+        Kernels.softmaxBackward(Buf.of(p), Buf.of(dP), (int) p.size(2));
+        prof.lap(Profile.Phase.ELEMENTWISE);
+        Mm.batched(dP, k, dQ, false, false);
+        Mm.batched(dP, q, dK, true, false);
+        prof.lap(Profile.Phase.ATTENTION);
+    }
+}

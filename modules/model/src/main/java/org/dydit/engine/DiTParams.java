@@ -1,0 +1,151 @@
+package org.dydit.engine;
+
+import org.dydit.formats.Tensor;
+import org.dydit.model.DiTConfig;
+import org.dydit.model.DiTKeys;
+import org.dydit.model.NdTensors;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every trainable tensor of a DiT in ONE flat buffer, with a C-order view per original PyTorch key.
+ *
+ * <p>One flat buffer lets the optimizer, EMA, gradient norm and parameter averaging run as single loops, while
+ * the engine works on the per-key views (a linear weight is its (out, in) view; the patch conv weight is viewed
+ * as (D, C*p*p)). The same layout serves values, gradients, Adam moments and the EMA ({@link #like}).
+ * The frozen {@code pos_embed} is not a parameter and is held by the engine.
+ */
+public final class DiTParams {
+    private final DiTConfig config;
+    private final DataType dtype;
+    private final INDArray flat;
+    private final LinkedHashMap<String, INDArray> views = new LinkedHashMap<>();
+    private final LinkedHashMap<String, long[]> shapes = new LinkedHashMap<>();
+
+    private DiTParams(DiTConfig config, DataType dtype, INDArray flat) {
+        this.config = config;
+        this.dtype = dtype;
+        this.flat = flat;
+        long off = 0;
+        for (Map.Entry<String, long[]> e : DiTKeys.expected(config).entrySet()) {
+            if (e.getKey().equals(DiTKeys.POS_EMBED)) continue;
+            long[] shape = e.getValue();
+            long n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+            long[] mat = shape.length == 4 ? new long[]{shape[0], shape[1] * shape[2] * shape[3]} : shape;
+            long[] stride = cStrides(mat);
+            INDArray v = n == 0 ? null : Nd4j.create(flat.data(), mat, stride, off, 'c');
+            views.put(e.getKey(), v);
+            shapes.put(e.getKey(), shape);
+            off += n;
+        }
+        if (off != flat.length()) throw new IllegalStateException("parameter layout covers " + off + " of " + flat.length());
+    }
+
+    /** Zero-filled parameters of {@code config} in {@code dtype} (FLOAT or DOUBLE). */
+    public static DiTParams zeros(DiTConfig config, DataType dtype) {
+        long n = 0;
+        for (Map.Entry<String, long[]> e : DiTKeys.expected(config).entrySet()) {
+            if (!e.getKey().equals(DiTKeys.POS_EMBED)) n += Arrays.stream(e.getValue()).reduce(1, (a, b) -> a * b);
+        }
+        return new DiTParams(config, dtype, Nd4j.zeros(dtype, n));
+    }
+
+    /** Parameters holding {@code weights} (original keys; pos_embed and unknown router keys are ignored). */
+    public static DiTParams of(DiTConfig config, Map<String, Tensor> weights, DataType dtype) {
+        DiTParams p = zeros(config, dtype);
+        p.load(weights);
+        return p;
+    }
+
+    /** A zero-filled store with the same layout (gradients, moments). */
+    public DiTParams like() {
+        return new DiTParams(config, dtype, Nd4j.zeros(dtype, flat.length()));
+    }
+
+    /** Copies every key of this layout from {@code weights}; a missing key or a shape mismatch names the key. */
+    public void load(Map<String, Tensor> weights) {
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            Tensor t = weights.get(e.getKey());
+            if (t == null) throw new IllegalArgumentException("weights have no tensor '" + e.getKey() + "'");
+            if (!Arrays.equals(t.shape(), e.getValue())) {
+                throw new IllegalArgumentException("tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
+                        + ", expected " + Arrays.toString(e.getValue()));
+            }
+            INDArray v = views.get(e.getKey());
+            if (v != null) v.assign(NdTensors.toNd(t, dtype).reshape('c', v.shape()));
+        }
+    }
+
+    /** The parameters as heap tensors (F32, or F64 for double stores) under their original keys and shapes. */
+    public LinkedHashMap<String, Tensor> toTensors() {
+        LinkedHashMap<String, Tensor> m = new LinkedHashMap<>();
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            INDArray v = views.get(e.getKey());
+            long[] shape = e.getValue();
+            Tensor t;
+            if (dtype == DataType.DOUBLE) t = Tensor.ofDoubles(shape, v == null ? new double[0] : v.dup('c').data().asDouble());
+            else t = Tensor.ofFloats(shape, v == null ? new float[0] : v.dup('c').data().asFloat());
+            m.put(e.getKey(), t);
+        }
+        return m;
+    }
+
+    /** The view of key {@code key}: (out, in) for linear weights, (out) for biases. */
+    public INDArray get(String key) {
+        INDArray v = views.get(key);
+        if (v == null && !views.containsKey(key)) throw new IllegalArgumentException("no parameter '" + key + "'");
+        return v;
+    }
+
+    public boolean has(String key) {
+        return views.containsKey(key);
+    }
+
+    /** The original PyTorch shape of {@code key}. */
+    public long[] shape(String key) {
+        return shapes.get(key).clone();
+    }
+
+    public List<String> keys() {
+        return Collections.unmodifiableList(new java.util.ArrayList<>(views.keySet()));
+    }
+
+    /** The flat buffer all views share. */
+    public INDArray flat() {
+        return flat;
+    }
+
+    public DiTConfig config() {
+        return config;
+    }
+
+    public DataType dtype() {
+        return dtype;
+    }
+
+    public long size() {
+        return flat.length();
+    }
+
+    public void copyFrom(DiTParams other) {
+        if (other.flat.length() != flat.length()) throw new IllegalArgumentException("parameter layouts differ");
+        flat.assign(other.flat);
+    }
+
+    private static long[] cStrides(long[] shape) {
+        long[] s = new long[shape.length];
+        long acc = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            s[i] = acc;
+            acc *= shape[i];
+        }
+        return s;
+    }
+}

@@ -1,0 +1,388 @@
+package org.dydit.engine;
+
+/**
+ * The fused element-wise parts of a DiT block, forward and backward, as loops over {@link Buf}s.
+ *
+ * <p>Layouts: activations are row-major (M = B*T rows, width D); row r belongs to sample {@code r / T}.
+ * Per-sample modulation comes from the adaLN output {@code ada} (B, stride) whose chunks start at the given
+ * column offsets. Optional DyDiT masks are null when unused: {@code headMask} (B, H), {@code chanMask}
+ * (B, G) over G contiguous channel groups of the MLP hidden layer, {@code tokMask} (B*T). Gradient outputs for
+ * masks are only written when their buffer is non-null.
+ *
+ * <p>Reductions over tokens (bias-free per-sample sums for shift, scale, gate and mask gradients) are done per
+ * sample by one thread, so results do not depend on the thread count: a training step is reproducible bit for bit.
+ */
+public final class Kernels {
+    private Kernels() {}
+
+    static final double GELU_C = Math.sqrt(2.0 / Math.PI);
+    static final double GELU_A = 0.044715;
+
+    // ---------------------------------------------------------------- LayerNorm (no affine) + modulate
+
+    /** xhat = LN(x), rstd per row, y = xhat * (1 + scale[b]) + shift[b]. */
+    public static void lnModulate(Buf x, Buf xhat, Buf rstd, Buf ada, int adaStride, int shiftOff, int scaleOff,
+                                  Buf y, int tokens, int d, double eps) {
+        int rows = x.n / d;
+        Par.range(rows, 8, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int base = r * d;
+                int ab = (r / tokens) * adaStride;
+                double s = 0;
+                for (int j = 0; j < d; j++) s += x.get(base + j);
+                double mean = s / d;
+                double v = 0;
+                for (int j = 0; j < d; j++) {
+                    double c = x.get(base + j) - mean;
+                    v += c * c;
+                }
+                double rs = 1.0 / Math.sqrt(v / d + eps);
+                rstd.set(r, rs);
+                for (int j = 0; j < d; j++) {
+                    double h = (x.get(base + j) - mean) * rs;
+                    xhat.set(base + j, h);
+                    y.set(base + j, h * (1 + ada.get(ab + scaleOff + j)) + ada.get(ab + shiftOff + j));
+                }
+            }
+        });
+    }
+
+    /**
+     * Backward of {@link #lnModulate}: writes d shift and d scale into {@code dAda} and adds the input gradient
+     * to {@code dx} (which already holds the residual path's gradient).
+     */
+    public static void lnModulateBackward(Buf dy, Buf xhat, Buf rstd, Buf ada, int adaStride, int shiftOff,
+                                          int scaleOff, Buf dAda, Buf dx, int tokens, int d) {
+        int samples = dy.n / d / tokens;
+        Par.range(samples, 1, (b0, b1) -> {
+            double[] dShift = new double[d];
+            double[] dScale = new double[d];
+            double[] g = new double[d];
+            for (int b = b0; b < b1; b++) {
+                java.util.Arrays.fill(dShift, 0);
+                java.util.Arrays.fill(dScale, 0);
+                int ab = b * adaStride;
+                for (int j = 0; j < d; j++) g[j] = 1 + ada.get(ab + scaleOff + j);
+                for (int t = 0; t < tokens; t++) {
+                    int r = b * tokens + t;
+                    int base = r * d;
+                    double m1 = 0, m2 = 0;
+                    for (int j = 0; j < d; j++) {
+                        double dyv = dy.get(base + j);
+                        double h = xhat.get(base + j);
+                        dShift[j] += dyv;
+                        dScale[j] += dyv * h;
+                        double dh = dyv * g[j];
+                        m1 += dh;
+                        m2 += dh * h;
+                    }
+                    m1 /= d;
+                    m2 /= d;
+                    double rs = rstd.get(r);
+                    for (int j = 0; j < d; j++) {
+                        double h = xhat.get(base + j);
+                        double dh = dy.get(base + j) * g[j];
+                        dx.add(base + j, rs * (dh - m1 - h * m2));
+                    }
+                }
+                for (int j = 0; j < d; j++) {
+                    dAda.set(ab + shiftOff + j, dShift[j]);
+                    dAda.set(ab + scaleOff + j, dScale[j]);
+                }
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- gated residual
+
+    /**
+     * {@code a += bias} (kept: the gate's gradient needs it), then
+     * {@code out = x + gate[b] * tok[r] * a}. {@code out} may be {@code x}.
+     */
+    public static void gatedResidual(Buf x, Buf a, Buf bias, Buf ada, int adaStride, int gateOff, Buf tokMask,
+                                     Buf out, int tokens, int d) {
+        int rows = x.n / d;
+        Par.range(rows, 8, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int base = r * d;
+                int ab = (r / tokens) * adaStride + gateOff;
+                double tm = tokMask == null ? 1 : tokMask.get(r);
+                for (int j = 0; j < d; j++) {
+                    double av = a.get(base + j);
+                    if (bias != null) {
+                        av += bias.get(j);
+                        a.set(base + j, av);
+                    }
+                    out.set(base + j, x.get(base + j) + ada.get(ab + j) * tm * av);
+                }
+            }
+        });
+    }
+
+    /** Backward of {@link #gatedResidual} for the branch: da, d gate (into dAda), d tok (per row). */
+    public static void gatedResidualBackward(Buf dOut, Buf a, Buf ada, int adaStride, int gateOff, Buf tokMask,
+                                             Buf da, Buf dAda, Buf dTok, int tokens, int d) {
+        int samples = dOut.n / d / tokens;
+        Par.range(samples, 1, (b0, b1) -> {
+            double[] dGate = new double[d];
+            for (int b = b0; b < b1; b++) {
+                java.util.Arrays.fill(dGate, 0);
+                int ab = b * adaStride + gateOff;
+                for (int t = 0; t < tokens; t++) {
+                    int r = b * tokens + t;
+                    int base = r * d;
+                    double tm = tokMask == null ? 1 : tokMask.get(r);
+                    double dt = 0;
+                    for (int j = 0; j < d; j++) {
+                        double go = dOut.get(base + j);
+                        double av = a.get(base + j);
+                        double gate = ada.get(ab + j);
+                        dGate[j] += go * tm * av;
+                        dt += go * gate * av;
+                        da.set(base + j, go * gate * tm);
+                    }
+                    if (dTok != null) dTok.set(r, dt);
+                }
+                for (int j = 0; j < d; j++) dAda.set(ab + j, dGate[j]);
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- GELU (tanh form) with channel-group mask
+
+    static double gelu(double x) {
+        return 0.5 * x * (1 + Math.tanh(GELU_C * (x + GELU_A * x * x * x)));
+    }
+
+    static double geluGrad(double x) {
+        double th = Math.tanh(GELU_C * (x + GELU_A * x * x * x));
+        return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * GELU_C * (1 + 3 * GELU_A * x * x);
+    }
+
+    /** {@code f += bias} (kept), then {@code g = gelu(m * f)} with m the channel-group mask of the row's sample. */
+    public static void gelu(Buf f, Buf bias, Buf chanMask, int groups, Buf g, int tokens, int width) {
+        if (f.isFloat() && VecKernels.AVAILABLE) {
+            VecKernels.gelu(f, bias, chanMask, groups, g, tokens, width);
+            return;
+        }
+        int rows = f.n / width;
+        int gs = width / groups;
+        Par.range(rows, 8, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int base = r * width;
+                int b = r / tokens;
+                for (int j = 0; j < width; j++) {
+                    double v = f.get(base + j);
+                    if (bias != null) {
+                        v += bias.get(j);
+                        f.set(base + j, v);
+                    }
+                    double m = chanMask == null ? 1 : chanMask.get(b * groups + j / gs);
+                    g.set(base + j, gelu(m * v));
+                }
+            }
+        });
+    }
+
+    /** In place: {@code dg <- m * gelu'(m f) * dg}; d mask per (sample, group) into {@code dChan} when non-null. */
+    public static void geluBackward(Buf f, Buf chanMask, int groups, Buf dg, Buf dChan, int tokens, int width) {
+        if (f.isFloat() && VecKernels.AVAILABLE && dChan == null) {
+            VecKernels.geluBackward(f, chanMask, groups, dg, tokens, width);
+            return;
+        }
+        int samples = f.n / width / tokens;
+        int gs = width / groups;
+        Par.range(samples, 1, (b0, b1) -> {
+            double[] acc = new double[groups];
+            for (int b = b0; b < b1; b++) {
+                java.util.Arrays.fill(acc, 0);
+                for (int t = 0; t < tokens; t++) {
+                    int base = (b * tokens + t) * width;
+                    for (int j = 0; j < width; j++) {
+                        double v = f.get(base + j);
+                        double m = chanMask == null ? 1 : chanMask.get(b * groups + j / gs);
+                        double dpre = dg.get(base + j) * geluGrad(m * v);
+                        acc[j / gs] += dpre * v;
+                        dg.set(base + j, m * dpre);
+                    }
+                }
+                if (dChan != null) for (int k = 0; k < groups; k++) dChan.set(b * groups + k, acc[k]);
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- softmax over the last axis
+
+    /** Row-wise softmax in place, rows of length {@code len}. */
+    public static void softmaxRows(Buf s, int len) {
+        if (s.isFloat() && VecKernels.AVAILABLE) {
+            VecKernels.softmaxRows(s, len);
+            return;
+        }
+        int rows = s.n / len;
+        Par.range(rows, 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int base = r * len;
+                double mx = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < len; j++) mx = Math.max(mx, s.get(base + j));
+                double sum = 0;
+                for (int j = 0; j < len; j++) {
+                    double e = Math.exp(s.get(base + j) - mx);
+                    s.set(base + j, e);
+                    sum += e;
+                }
+                double inv = 1.0 / sum;
+                for (int j = 0; j < len; j++) s.set(base + j, s.get(base + j) * inv);
+            }
+        });
+    }
+
+    /** In place: {@code dp <- p * (dp - sum(dp * p))} per row (the softmax Jacobian-vector product). */
+    public static void softmaxBackward(Buf p, Buf dp, int len) {
+        if (p.isFloat() && VecKernels.AVAILABLE) {
+            VecKernels.softmaxBackward(p, dp, len);
+            return;
+        }
+        int rows = p.n / len;
+        Par.range(rows, 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int base = r * len;
+                double dot = 0;
+                for (int j = 0; j < len; j++) dot += p.get(base + j) * dp.get(base + j);
+                for (int j = 0; j < len; j++) dp.set(base + j, p.get(base + j) * (dp.get(base + j) - dot));
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- head layout changes
+
+    /**
+     * Splits the fused projection {@code qkv} (M, 3D) plus {@code bias} (3D) into head-major Q, K, V
+     * (B*H, T, hd); Q is multiplied by {@code qScale} (hd^-1/2) here so the score gemm needs no extra pass.
+     */
+    public static void splitHeads(Buf qkv, Buf bias, Buf q, Buf k, Buf v, double qScale, int tokens, int heads, int hd) {
+        int d = heads * hd;
+        int rows = qkv.n / (3 * d);
+        Par.range(rows, 8, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int b = r / tokens, t = r % tokens;
+                int src = r * 3 * d;
+                for (int h = 0; h < heads; h++) {
+                    int dst = ((b * heads + h) * tokens + t) * hd;
+                    int c = h * hd;
+                    for (int e = 0; e < hd; e++) {
+                        q.set(dst + e, qScale * (qkv.get(src + c + e) + (bias == null ? 0 : bias.get(c + e))));
+                        k.set(dst + e, qkv.get(src + d + c + e) + (bias == null ? 0 : bias.get(d + c + e)));
+                        v.set(dst + e, qkv.get(src + 2 * d + c + e) + (bias == null ? 0 : bias.get(2 * d + c + e)));
+                    }
+                }
+            }
+        });
+    }
+
+    /** Concatenates head outputs (B*H, T, hd) into (M, D), scaling head h of sample b by headMask[b, h]. */
+    public static void mergeHeads(Buf oh, Buf headMask, Buf o, int tokens, int heads, int hd) {
+        int d = heads * hd;
+        int rows = o.n / d;
+        Par.range(rows, 8, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int b = r / tokens, t = r % tokens;
+                for (int h = 0; h < heads; h++) {
+                    double m = headMask == null ? 1 : headMask.get(b * heads + h);
+                    int src = ((b * heads + h) * tokens + t) * hd;
+                    int dst = r * d + h * hd;
+                    for (int e = 0; e < hd; e++) o.set(dst + e, m * oh.get(src + e));
+                }
+            }
+        });
+    }
+
+    /** Backward of {@link #mergeHeads}: d oh = mask * split(dO); d mask[b,h] = sum split(dO) * oh. */
+    public static void mergeHeadsBackward(Buf dO, Buf oh, Buf headMask, Buf dOh, Buf dHead, int tokens, int heads, int hd) {
+        int d = heads * hd;
+        int samples = dO.n / d / tokens;
+        Par.range(samples, 1, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                for (int h = 0; h < heads; h++) {
+                    double m = headMask == null ? 1 : headMask.get(b * heads + h);
+                    double acc = 0;
+                    for (int t = 0; t < tokens; t++) {
+                        int src = (b * tokens + t) * d + h * hd;
+                        int dst = ((b * heads + h) * tokens + t) * hd;
+                        for (int e = 0; e < hd; e++) {
+                            double g = dO.get(src + e);
+                            if (dHead != null) acc += g * oh.get(dst + e);
+                            dOh.set(dst + e, m * g);
+                        }
+                    }
+                    if (dHead != null) dHead.set(b * heads + h, acc);
+                }
+            }
+        });
+    }
+
+    /** Backward of {@link #splitHeads}: d Q (times qScale), d K, d V back into the fused (M, 3D) layout. */
+    public static void mergeQkvGrad(Buf dq, Buf dk, Buf dv, double qScale, Buf dqkv, int tokens, int heads, int hd) {
+        int d = heads * hd;
+        int rows = dqkv.n / (3 * d);
+        Par.range(rows, 8, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int b = r / tokens, t = r % tokens;
+                int dst = r * 3 * d;
+                for (int h = 0; h < heads; h++) {
+                    int src = ((b * heads + h) * tokens + t) * hd;
+                    int c = h * hd;
+                    for (int e = 0; e < hd; e++) {
+                        dqkv.set(dst + c + e, qScale * dq.get(src + e));
+                        dqkv.set(dst + d + c + e, dk.get(src + e));
+                        dqkv.set(dst + 2 * d + c + e, dv.get(src + e));
+                    }
+                }
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- small helpers
+
+    /** out = x * sigmoid(x). */
+    public static void silu(Buf x, Buf out) {
+        for (int i = 0; i < x.n; i++) {
+            double v = x.get(i);
+            out.set(i, v / (1 + Math.exp(-v)));
+        }
+    }
+
+    /** dx (+)= dOut * silu'(x); accumulates when {@code accumulate}. */
+    public static void siluBackward(Buf x, Buf dOut, Buf dx, boolean accumulate) {
+        for (int i = 0; i < x.n; i++) {
+            double v = x.get(i);
+            double s = 1 / (1 + Math.exp(-v));
+            double g = dOut.get(i) * s * (1 + v * (1 - s));
+            if (accumulate) dx.add(i, g);
+            else dx.set(i, g);
+        }
+    }
+
+    /** y[r, :] += bias for every row. */
+    public static void addRowBias(Buf y, Buf bias) {
+        int w = bias.n;
+        int rows = y.n / w;
+        Par.range(rows, 64, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) for (int j = 0; j < w; j++) y.add(r * w + j, bias.get(j));
+        });
+    }
+
+    /** out[j] = sum over rows of y[r, j] (bias gradients), in a fixed order. */
+    public static void columnSums(Buf y, Buf out) {
+        int w = out.n;
+        int rows = y.n / w;
+        Par.range(w, 64, (j0, j1) -> {
+            double[] acc = new double[j1 - j0];
+            for (int r = 0; r < rows; r++) {
+                int base = r * w;
+                for (int j = j0; j < j1; j++) acc[j - j0] += y.get(base + j);
+            }
+            for (int j = j0; j < j1; j++) out.set(j, acc[j - j0]);
+        });
+    }
+}

@@ -1,0 +1,176 @@
+package org.dydit.engine;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * float32 versions of the transcendental-heavy kernels with the (incubating) Vector API: GELU's tanh and
+ * softmax's exp are ~10x faster than scalar {@code Math} calls here. Used only when the module
+ * {@code jdk.incubator.vector} is present and works ({@link #AVAILABLE}); otherwise {@link Kernels} falls back
+ * to its scalar loops, which compute the same function.
+ */
+final class VecKernels {
+    private VecKernels() {}
+
+    static final boolean AVAILABLE = probe();
+    private static final float C = (float) Kernels.GELU_C;
+    private static final float A = (float) Kernels.GELU_A;
+    private static final ByteOrder NO = ByteOrder.nativeOrder();
+
+    private static boolean probe() {
+        if (Boolean.getBoolean("dydit.engine.novector")) return false;
+        try {
+            VectorSpecies<Float> sp = FloatVector.SPECIES_PREFERRED;
+            ByteBuffer bb = ByteBuffer.allocateDirect(sp.length() * 4).order(NO);
+            FloatVector.broadcast(sp, 0.5f).lanewise(VectorOperators.TANH).intoByteBuffer(bb, 0, NO);
+            return Math.abs(bb.getFloat(0) - (float) Math.tanh(0.5)) < 1e-6;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    private static VectorSpecies<Float> sp() {
+        return FloatVector.SPECIES_PREFERRED;
+    }
+
+    static void gelu(Buf f, Buf bias, Buf chanMask, int groups, Buf g, int tokens, int width) {
+        VectorSpecies<Float> sp = sp();
+        int lanes = sp.length();
+        ByteBuffer fb = f.bytes(), gb = g.bytes(), bb = bias == null ? null : bias.bytes();
+        int rows = f.n / width;
+        int gs = width / groups;
+        Par.range(rows, 8, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int b = r / tokens;
+                for (int k = 0; k < groups; k++) {
+                    float m = chanMask == null ? 1f : (float) chanMask.get(b * groups + k);
+                    int j0 = k * gs, j1 = j0 + gs;
+                    int j = j0;
+                    for (; j + lanes <= j1; j += lanes) {
+                        int off = (r * width + j) * 4;
+                        FloatVector x = FloatVector.fromByteBuffer(sp, fb, off, NO);
+                        if (bb != null) {
+                            x = x.add(FloatVector.fromByteBuffer(sp, bb, j * 4, NO));
+                            x.intoByteBuffer(fb, off, NO);
+                        }
+                        if (m != 1f) x = x.mul(m);
+                        FloatVector u = x.mul(x).mul(x).mul(A).add(x).mul(C);
+                        FloatVector th = u.lanewise(VectorOperators.TANH);
+                        x.mul(0.5f).mul(th.add(1f)).intoByteBuffer(gb, off, NO);
+                    }
+                    for (; j < j1; j++) {
+                        int i = r * width + j;
+                        double v = f.get(i);
+                        if (bias != null) {
+                            v += bias.get(j);
+                            f.set(i, v);
+                        }
+                        g.set(i, Kernels.gelu(m * v));
+                    }
+                }
+            }
+        });
+    }
+
+    static void geluBackward(Buf f, Buf chanMask, int groups, Buf dg, int tokens, int width) {
+        VectorSpecies<Float> sp = sp();
+        int lanes = sp.length();
+        ByteBuffer fb = f.bytes(), db = dg.bytes();
+        int rows = f.n / width;
+        int gs = width / groups;
+        Par.range(rows, 8, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int b = r / tokens;
+                for (int k = 0; k < groups; k++) {
+                    float m = chanMask == null ? 1f : (float) chanMask.get(b * groups + k);
+                    int j0 = k * gs, j1 = j0 + gs;
+                    int j = j0;
+                    for (; j + lanes <= j1; j += lanes) {
+                        int off = (r * width + j) * 4;
+                        FloatVector x = FloatVector.fromByteBuffer(sp, fb, off, NO);
+                        if (m != 1f) x = x.mul(m);
+                        FloatVector x2 = x.mul(x);
+                        FloatVector th = x2.mul(A).add(1f).mul(x).mul(C).lanewise(VectorOperators.TANH);
+                        // 0.5(1+th) + 0.5 x (1-th^2) C (1 + 3A x^2)
+                        FloatVector dgl = th.add(1f).mul(0.5f)
+                                .add(x.mul(0.5f * C).mul(th.mul(th).neg().add(1f)).mul(x2.mul(3 * A).add(1f)));
+                        FloatVector gin = FloatVector.fromByteBuffer(sp, db, off, NO);
+                        FloatVector out = gin.mul(dgl);
+                        if (m != 1f) out = out.mul(m);
+                        out.intoByteBuffer(db, off, NO);
+                    }
+                    for (; j < j1; j++) {
+                        int i = r * width + j;
+                        dg.set(i, m * dg.get(i) * Kernels.geluGrad(m * f.get(i)));
+                    }
+                }
+            }
+        });
+    }
+
+    static void softmaxRows(Buf s, int len) {
+        VectorSpecies<Float> sp = sp();
+        int lanes = sp.length();
+        ByteBuffer sb = s.bytes();
+        int rows = s.n / len;
+        int vecEnd = len - len % lanes;
+        Par.range(rows, 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int base = r * len;
+                float mx = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < vecEnd; j += lanes) {
+                    mx = Math.max(mx, FloatVector.fromByteBuffer(sp, sb, (base + j) * 4, NO).reduceLanes(VectorOperators.MAX));
+                }
+                for (int j = vecEnd; j < len; j++) mx = Math.max(mx, (float) s.get(base + j));
+                float sum = 0;
+                for (int j = 0; j < vecEnd; j += lanes) {
+                    int off = (base + j) * 4;
+                    FloatVector e = FloatVector.fromByteBuffer(sp, sb, off, NO).sub(mx).lanewise(VectorOperators.EXP);
+                    e.intoByteBuffer(sb, off, NO);
+                    sum += e.reduceLanes(VectorOperators.ADD);
+                }
+                for (int j = vecEnd; j < len; j++) {
+                    float e = (float) Math.exp(s.get(base + j) - mx);
+                    s.set(base + j, e);
+                    sum += e;
+                }
+                float inv = 1f / sum;
+                for (int j = 0; j < vecEnd; j += lanes) {
+                    int off = (base + j) * 4;
+                    FloatVector.fromByteBuffer(sp, sb, off, NO).mul(inv).intoByteBuffer(sb, off, NO);
+                }
+                for (int j = vecEnd; j < len; j++) s.set(base + j, s.get(base + j) * inv);
+            }
+        });
+    }
+
+    static void softmaxBackward(Buf p, Buf dp, int len) {
+        VectorSpecies<Float> sp = sp();
+        int lanes = sp.length();
+        ByteBuffer pb = p.bytes(), db = dp.bytes();
+        int rows = p.n / len;
+        int vecEnd = len - len % lanes;
+        Par.range(rows, 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int base = r * len;
+                FloatVector acc = FloatVector.zero(sp);
+                for (int j = 0; j < vecEnd; j += lanes) {
+                    int off = (base + j) * 4;
+                    acc = FloatVector.fromByteBuffer(sp, pb, off, NO).fma(FloatVector.fromByteBuffer(sp, db, off, NO), acc);
+                }
+                float dot = acc.reduceLanes(VectorOperators.ADD);
+                for (int j = vecEnd; j < len; j++) dot += (float) (p.get(base + j) * dp.get(base + j));
+                for (int j = 0; j < vecEnd; j += lanes) {
+                    int off = (base + j) * 4;
+                    FloatVector pv = FloatVector.fromByteBuffer(sp, pb, off, NO);
+                    pv.mul(FloatVector.fromByteBuffer(sp, db, off, NO).sub(dot)).intoByteBuffer(db, off, NO);
+                }
+                for (int j = vecEnd; j < len; j++) dp.set(base + j, p.get(base + j) * (dp.get(base + j) - dot));
+            }
+        });
+    }
+}
