@@ -13,6 +13,11 @@ public final class DdimSampler extends DiffusionSampler {
         this.eta = eta;
     }
 
+    /** DDIM on DiT's schedule shortened by {@code respacing} ("ddim50", "50", ...). */
+    public static DdimSampler dit(String respacing, double eta) {
+        return new DdimSampler(GaussianDiffusion.create(respacing), eta);
+    }
+
     public double eta() {
         return eta;
     }

@@ -131,16 +131,16 @@ public final class GaussianDiffusion {
     public double[] posteriorMeanCoef1() { return posteriorMeanCoef1.clone(); }
     public double[] posteriorMeanCoef2() { return posteriorMeanCoef2.clone(); }
 
-    // Per-index scalars for the samplers and the loss (no copies).
-    double beta(int k) { return betas[k]; }
-    double logBeta(int k) { return logBetas[k]; }
-    double alphaCumprod(int k) { return alphasCumprod[k]; }
-    double alphaCumprodPrev(int k) { return alphasCumprodPrev[k]; }
-    double sqrtRecipAlphaCumprod(int k) { return sqrtRecipAlphasCumprod[k]; }
-    double sqrtRecipm1AlphaCumprod(int k) { return sqrtRecipm1AlphasCumprod[k]; }
-    double posteriorLogVarianceClipped(int k) { return posteriorLogVarianceClipped[k]; }
-    double posteriorMeanCoef1(int k) { return posteriorMeanCoef1[k]; }
-    double posteriorMeanCoef2(int k) { return posteriorMeanCoef2[k]; }
+    // Per-index scalars for samplers and losses built on this process (no copies).
+    public double beta(int k) { return betas[k]; }
+    public double logBeta(int k) { return logBetas[k]; }
+    public double alphaCumprod(int k) { return alphasCumprod[k]; }
+    public double alphaCumprodPrev(int k) { return alphasCumprodPrev[k]; }
+    public double sqrtRecipAlphaCumprod(int k) { return sqrtRecipAlphasCumprod[k]; }
+    public double sqrtRecipm1AlphaCumprod(int k) { return sqrtRecipm1AlphasCumprod[k]; }
+    public double posteriorLogVarianceClipped(int k) { return posteriorLogVarianceClipped[k]; }
+    public double posteriorMeanCoef1(int k) { return posteriorMeanCoef1[k]; }
+    public double posteriorMeanCoef2(int k) { return posteriorMeanCoef2[k]; }
 
     /** q(x_t | x_0): {@code √ᾱ_t·x0 + √(1−ᾱ_t)·noise}, per-sample index {@code t}, into {@code out}. */
     public void qSample(float[] x0, float[] noise, int[] t, long[] shape, float[] out) {
