@@ -1,0 +1,167 @@
+package org.dydit.prep;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.dydit.prep.Args.UsageException;
+import org.dydit.prep.dataset.DatasetSpec;
+import org.dydit.prep.dataset.Manifest;
+import org.dydit.prep.dataset.RecordDType;
+import org.dydit.prep.encode.ImageEncoders;
+import org.dydit.prep.job.FashionMnistJob;
+import org.dydit.prep.job.ImageFolderJob;
+import org.dydit.prep.job.NpyImportJob;
+
+/**
+ * The {@code dydit prep} commands without a CLI framework: {@code fmnist}, {@code images} and
+ * {@code import-npy}. Exit codes: 0 done, 1 the job failed, 2 the command line is wrong.
+ */
+public final class PrepMain {
+    private PrepMain() {}
+
+    public static final int OK = 0;
+    public static final int FAILED = 1;
+    public static final int USAGE = 2;
+
+    static final String USAGE_TEXT = String.join("\n",
+            "usage: dydit prep fmnist --out DIR [--split train|test] [--source DIR] [--limit N] [common options]",
+            "       dydit prep images --in DIR --out DIR [--size 256] [--encoder pixel] [--flip none|both] [common options]",
+            "       dydit prep import-npy --features DIR --labels DIR --out DIR [--num-classes 1000] [--classes FILE]",
+            "                             [--vae ema|mse] [common options]",
+            "common options: [--dtype float32|float16] [--records-per-part N] [--partitions N] [--strict] [--overwrite]",
+            "                [--progress-seconds S]",
+            "DIR may be a local path, file:// or hdfs:// URI. Output is written to a temporary folder and renamed",
+            "into place when complete. Format: docs/formats.md.");
+
+    private static final Set<String> COMMON_VALUED = Set.of("--out", "--dtype", "--records-per-part", "--partitions",
+            "--progress-seconds");
+    private static final Set<String> COMMON_FLAGS = Set.of("--strict", "--overwrite");
+
+    /** What a parsed command runs once a SparkContext exists. */
+    interface Job {
+        Manifest run(JavaSparkContext sc, PrintStream log) throws Exception;
+    }
+
+    /** Parses {@code args} (after "prep"), creates a SparkContext, runs the job and stops the context. */
+    public static int run(String[] args) {
+        return run(null, args, System.out, System.err);
+    }
+
+    /**
+     * Runs on an existing SparkContext (left running), or on a new one when {@code sc} is null.
+     */
+    public static int run(JavaSparkContext sc, String[] args, PrintStream out, PrintStream err) {
+        Job job;
+        try {
+            job = parse(Arrays.asList(args));
+        } catch (UsageException e) {
+            err.println("dydit prep: " + e.getMessage());
+            err.println(USAGE_TEXT);
+            return USAGE;
+        }
+        if (job == null) {
+            out.println(USAGE_TEXT);
+            return OK;
+        }
+        JavaSparkContext ctx = sc != null ? sc : Sparks.create("dydit prep " + args[0]);
+        try {
+            Manifest m = job.run(ctx, err);
+            out.println("wrote " + m.numRecords + " records of shape " + Arrays.toString(m.shape) + " ("
+                    + m.dtype.manifestName() + ") in " + m.parts.size() + " part(s); " + m.converted.count()
+                    + " converted, " + m.rejected.count() + " rejected");
+            return OK;
+        } catch (IllegalArgumentException e) {
+            err.println("dydit prep: " + e.getMessage());
+            return USAGE;
+        } catch (Exception e) {
+            err.println("dydit prep " + args[0] + " failed: " + describe(e));
+            return FAILED;
+        } finally {
+            if (sc == null) ctx.stop();
+        }
+    }
+
+    /** The root cause's message, which Spark otherwise buries under task-failure wrappers. */
+    static String describe(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+        String msg = t.getMessage() != null ? t.getMessage() : t.getClass().getName();
+        return t == e ? msg : msg + " (" + t.getClass().getSimpleName() + ")";
+    }
+
+    static Job parse(List<String> args) throws UsageException {
+        if (args.isEmpty()) throw new UsageException("missing command (fmnist, images or import-npy)");
+        String cmd = args.get(0);
+        List<String> rest = args.subList(1, args.size());
+        switch (cmd) {
+            case "help", "--help", "-h":
+                return null;
+            case "fmnist": {
+                Args a = new Args(rest, with(COMMON_VALUED, "--split", "--source", "--limit"), COMMON_FLAGS);
+                FashionMnistJob.Options o = new FashionMnistJob.Options();
+                o.spec = common(a);
+                o.split = a.choice("--split", "train", "train", "test");
+                o.source = a.get("--source", FashionMnistJob.DEFAULT_SOURCE);
+                o.limit = a.integer("--limit", 0, 1);
+                o.partitions = a.integer("--partitions", 0, 1);
+                return (sc, log) -> FashionMnistJob.run(sc, o, log);
+            }
+            case "images": {
+                Args a = new Args(rest, with(COMMON_VALUED, "--in", "--size", "--encoder", "--flip"), COMMON_FLAGS);
+                ImageFolderJob.Options o = new ImageFolderJob.Options();
+                o.spec = common(a);
+                o.in = a.required("--in");
+                o.size = a.integer("--size", 256, 1);
+                o.flip = a.choice("--flip", "none", "none", "both");
+                o.partitions = a.integer("--partitions", 0, 1);
+                try {
+                    o.encoder = ImageEncoders.byName(a.get("--encoder", "pixel"));
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException("--encoder: " + e.getMessage());
+                }
+                return (sc, log) -> ImageFolderJob.run(sc, o, log);
+            }
+            case "import-npy": {
+                Args a = new Args(rest, with(COMMON_VALUED, "--features", "--labels", "--num-classes", "--classes", "--vae"),
+                        COMMON_FLAGS);
+                NpyImportJob.Options o = new NpyImportJob.Options();
+                o.spec = common(a);
+                o.features = a.required("--features");
+                o.labels = a.required("--labels");
+                o.numClasses = a.integer("--num-classes", 1000, 1);
+                o.classesFile = a.get("--classes", null);
+                o.vae = a.choice("--vae", "ema", "ema", "mse");
+                o.partitions = a.integer("--partitions", 0, 1);
+                return (sc, log) -> NpyImportJob.run(sc, o, log);
+            }
+            default:
+                throw new UsageException("unknown command '" + cmd + "' (fmnist, images or import-npy)");
+        }
+    }
+
+    private static Set<String> with(Set<String> base, String... more) {
+        Set<String> s = new HashSet<>(base);
+        s.addAll(Arrays.asList(more));
+        return s;
+    }
+
+    private static DatasetSpec common(Args a) throws UsageException {
+        DatasetSpec s = new DatasetSpec();
+        s.out = a.required("--out");
+        s.overwrite = a.flag("--overwrite");
+        s.strict = a.flag("--strict");
+        s.dtype = RecordDType.parse(a.choice("--dtype", "float32", "float32", "float16"));
+        s.recordsPerPart = a.integer("--records-per-part", 0, 1);
+        String ps = a.get("--progress-seconds", "10");
+        try {
+            s.progressSeconds = Double.parseDouble(ps);
+            if (!(s.progressSeconds > 0)) throw new NumberFormatException();
+        } catch (NumberFormatException e) {
+            throw new UsageException("--progress-seconds must be a positive number, got '" + ps + "'");
+        }
+        return s;
+    }
+}

@@ -1,0 +1,16 @@
+package org.dydit.prep;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/** Creates the SparkContext of a prep job: spark-submit's settings win, plain {@code java} runs get local[*]. */
+public final class Sparks {
+    private Sparks() {}
+
+    public static JavaSparkContext create(String appName) {
+        SparkConf conf = new SparkConf();
+        if (!conf.contains("spark.master")) conf.setMaster("local[*]");
+        conf.setIfMissing("spark.app.name", appName);
+        return new JavaSparkContext(conf);
+    }
+}

@@ -1,0 +1,190 @@
+package org.dydit.prep.dataset;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Random;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/**
+ * Reads a dataset folder for training: an RDD of {@link LabeledTensor}, reshuffled each epoch from a seed
+ * and streamed block by block, so a task never holds more than one block of records.
+ *
+ * <p>{@link #open} trusts nothing: it checks the manifest and that every part file holds exactly
+ * {@code records * record_bytes} bytes, and names the file when it does not.
+ *
+ * <p>The shuffle has two levels: the dataset is cut into blocks of {@code blockRecords} consecutive
+ * records, the blocks are permuted and dealt round-robin to the partitions, and each block's records are
+ * permuted as it is read. Both permutations depend only on (seed, epoch).
+ */
+public final class LatentDataset implements Serializable {
+    private static final long serialVersionUID = 1L;
+    public static final int DEFAULT_BLOCK_RECORDS = 256;
+
+    private final String dir;
+    private final Manifest manifest;
+
+    private LatentDataset(String dir, Manifest manifest) {
+        this.dir = dir;
+        this.manifest = manifest;
+    }
+
+    public Manifest manifest() {
+        return manifest;
+    }
+
+    public String dir() {
+        return dir;
+    }
+
+    /** Opens and checks a dataset folder ({@code hdfs://}, {@code file://} or a plain path). */
+    public static LatentDataset open(String dir, Configuration conf) throws IOException {
+        Path root = new Path(dir);
+        FileSystem fs = Storage.fs(root, conf);
+        Path mf = new Path(root, Manifest.FILE_NAME);
+        if (!fs.exists(mf)) {
+            throw new DatasetException(mf + ": no manifest.json here; is " + dir + " a dataset folder written by 'dydit prep'?");
+        }
+        Manifest m = Manifest.parse(Storage.readText(mf, conf), mf.toString());
+        for (Manifest.Part p : m.parts) {
+            Path f = new Path(root, p.file());
+            if (!fs.exists(f)) throw new DatasetException(f + ": part file listed in " + mf + " is missing");
+            FileStatus st = fs.getFileStatus(f);
+            long expected = p.records() * m.recordBytes;
+            if (st.getLen() != expected) {
+                String what = st.getLen() < expected ? "truncated" : "longer than the manifest says";
+                throw new DatasetException(f + ": " + what + ": " + st.getLen() + " bytes, but " + mf + " says "
+                        + p.records() + " records of " + m.recordBytes + " bytes = " + expected);
+            }
+        }
+        return new LatentDataset(root.toString(), m);
+    }
+
+    public static LatentDataset open(JavaSparkContext sc, String dir) throws IOException {
+        return open(dir, sc.hadoopConfiguration());
+    }
+
+    /** A run of consecutive records inside one part file. */
+    record Block(int part, long first, int count) implements Serializable {}
+
+    List<Block> blocks(int blockRecords) {
+        List<Block> out = new ArrayList<>();
+        for (int p = 0; p < manifest.parts.size(); p++) {
+            long n = manifest.parts.get(p).records();
+            for (long s = 0; s < n; s += blockRecords) out.add(new Block(p, s, (int) Math.min(blockRecords, n - s)));
+        }
+        return out;
+    }
+
+    /** Every record once, in file order (part by part), one partition per part file. */
+    public JavaRDD<LabeledTensor> records(JavaSparkContext sc) {
+        List<List<Block>> perPart = new ArrayList<>();
+        for (Block b : blocks(DEFAULT_BLOCK_RECORDS)) {
+            while (perPart.size() <= b.part()) perPart.add(new ArrayList<>());
+            perPart.get(b.part()).add(b);
+        }
+        return read(sc, perPart, -1, -1);
+    }
+
+    /** Every record once, in an order fixed by (seed, epoch), over {@code partitions} partitions. */
+    public JavaRDD<LabeledTensor> shuffled(JavaSparkContext sc, long seed, int epoch, int partitions, int blockRecords) {
+        List<Block> all = blocks(blockRecords);
+        Collections.shuffle(all, new Random(mix(seed, epoch, -1)));
+        int np = Math.max(1, Math.min(partitions, all.size()));
+        List<List<Block>> dealt = new ArrayList<>();
+        for (int i = 0; i < np; i++) dealt.add(new ArrayList<>());
+        for (int i = 0; i < all.size(); i++) dealt.get(i % np).add(all.get(i));
+        return read(sc, dealt, seed, epoch);
+    }
+
+    public JavaRDD<LabeledTensor> shuffled(JavaSparkContext sc, long seed, int epoch, int partitions) {
+        return shuffled(sc, seed, epoch, partitions, DEFAULT_BLOCK_RECORDS);
+    }
+
+    private JavaRDD<LabeledTensor> read(JavaSparkContext sc, List<List<Block>> partitions, long seed, int epoch) {
+        HadoopConf hconf = new HadoopConf(sc.hadoopConfiguration());
+        LatentDataset self = this;
+        boolean shuffle = epoch >= 0;
+        return sc.parallelize(partitions, Math.max(1, partitions.size()))
+                .mapPartitions(it -> {
+                    List<Block> mine = new ArrayList<>();
+                    it.forEachRemaining(mine::addAll);
+                    return self.stream(mine, hconf.get(), shuffle, seed, epoch);
+                });
+    }
+
+    private static long mix(long seed, int epoch, long block) {
+        long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + block * 0x94D049BB133111EBL;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** Reads the given blocks lazily, one block in memory at a time. */
+    Iterator<LabeledTensor> stream(List<Block> blocks, Configuration conf, boolean shuffle, long seed, int epoch) {
+        RecordCodec codec = manifest.codec();
+        int rb = manifest.recordBytes;
+        return new Iterator<>() {
+            int next;
+            byte[] data;
+            int[] order;
+            int pos;
+            Block cur;
+
+            @Override public boolean hasNext() {
+                while ((order == null || pos >= order.length) && next < blocks.size()) load(blocks.get(next++));
+                return order != null && pos < order.length;
+            }
+
+            @Override public LabeledTensor next() {
+                if (!hasNext()) throw new NoSuchElementException();
+                int i = order[pos++];
+                int off = i * rb;
+                int label = codec.label(data, off);
+                if (label < 0 || label >= manifest.numClasses) {
+                    throw new IllegalStateException(new DatasetException(new Path(dir, manifest.parts.get(cur.part()).file())
+                            + ": record " + (cur.first() + i) + " has label " + label + ", outside 0.."
+                            + (manifest.numClasses - 1) + " of the manifest"));
+                }
+                return new LabeledTensor(label, codec.tensor(data, off));
+            }
+
+            private void load(Block b) {
+                cur = b;
+                Path f = new Path(dir, manifest.parts.get(b.part()).file());
+                data = new byte[b.count() * rb];
+                try (FSDataInputStream in = Storage.fs(f, conf).open(f)) {
+                    in.readFully(b.first() * rb, data);
+                } catch (EOFException e) {
+                    throw new IllegalStateException(new DatasetException(f + ": truncated: cannot read records "
+                            + b.first() + ".." + (b.first() + b.count() - 1) + " of " + rb + " bytes", e));
+                } catch (IOException e) {
+                    throw new IllegalStateException(new DatasetException(f + ": read failed: " + e.getMessage(), e));
+                }
+                order = new int[b.count()];
+                for (int i = 0; i < order.length; i++) order[i] = i;
+                if (shuffle) {
+                    Random r = new Random(mix(seed, epoch, (long) b.part() << 32 | b.first()));
+                    for (int i = order.length - 1; i > 0; i--) {
+                        int j = r.nextInt(i + 1);
+                        int t = order[i];
+                        order[i] = order[j];
+                        order[j] = t;
+                    }
+                }
+                pos = 0;
+            }
+        };
+    }
+}

@@ -1,0 +1,46 @@
+package org.dydit.prep.dataset;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/** Small helpers over Hadoop's FileSystem API, so that hdfs://, file:// and plain paths all work. */
+public final class Storage {
+    private Storage() {}
+
+    public static FileSystem fs(Path p, Configuration conf) throws IOException {
+        return p.getFileSystem(conf);
+    }
+
+    /** Reads a whole file; {@code limit} guards against reading a huge file by mistake. */
+    public static byte[] readAll(Path p, Configuration conf, long limit) throws IOException {
+        FileSystem fs = fs(p, conf);
+        long len = fs.getFileStatus(p).getLen();
+        if (len > limit) throw new IOException(p + ": " + len + " bytes, more than the " + limit + " this reader accepts");
+        try (InputStream in = fs.open(p)) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.max(len, 32));
+            in.transferTo(out);
+            return out.toByteArray();
+        }
+    }
+
+    public static String readText(Path p, Configuration conf) throws IOException {
+        return new String(readAll(p, conf, 64L << 20), StandardCharsets.UTF_8);
+    }
+
+    public static void writeText(Path p, Configuration conf, String text) throws IOException {
+        try (FSDataOutputStream out = fs(p, conf).create(p, false)) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    public static OutputStream create(Path p, Configuration conf) throws IOException {
+        return fs(p, conf).create(p, true);
+    }
+}

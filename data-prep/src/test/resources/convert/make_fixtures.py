@@ -1,0 +1,24 @@
+"""Makes the mode-conversion fixtures: small images in the modes PIL meets in the wild, each beside
+`<name>.expected.png`, PIL's own `Image.open(f).convert("RGB")` of it (PIL 9.4, Debian python3-pil).
+Run from this folder with Debian's python3; the source photo comes from Debian's mate-backgrounds."""
+from PIL import Image
+
+src = Image.open("/usr/share/backgrounds/mate/nature/LadyBird.jpg").convert("RGB").resize((80, 60), Image.BOX)
+rgba = src.copy()
+rgba.putalpha(Image.linear_gradient("L").resize((80, 60)))
+
+cases = {
+    "gray.png": src.convert("L"),
+    "gray_alpha.png": rgba.convert("LA"),
+    "rgba.png": rgba,
+    "palette.png": src.quantize(colors=37),
+    "palette.gif": src.quantize(colors=16),
+    "bilevel.png": src.convert("1"),
+    "cmyk.jpg": src.convert("CMYK"),
+    "gray.jpg": src.convert("L"),
+}
+for name, im in cases.items():
+    im.save(name, quality=90) if name.endswith(".jpg") else im.save(name)
+    back = Image.open(name)
+    print(name, back.mode, back.size)
+    back.convert("RGB").save(name.rsplit(".", 1)[0] + "_" + name.rsplit(".", 1)[1] + ".expected.png")
