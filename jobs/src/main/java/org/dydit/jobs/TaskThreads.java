@@ -77,12 +77,13 @@ public final class TaskThreads {
     }
 
     /**
-     * Sets ND4J's thread counts: libnd4j's own pool (max threads, master threads), OpenBLAS, and the
+     * Sets ND4J's thread counts: the threads libnd4j's pool gives one op ("master threads"; its pool
+     * size, {@code maxThreads}, is fixed at start-up from OMP_NUM_THREADS or the core count and
+     * {@code setMaxThreads} is a no-op in M2.1, so counts above it are capped), OpenBLAS, and the
      * OpenMP count of the calling thread (oneDNN and some ops use OpenMP, whose count is per thread).
      */
     public static void apply(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1: " + threads);
-        Nd4j.getEnvironment().setMaxThreads(threads);
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         Nd4j.factory().blas().setMaxThreads(threads);
         NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
