@@ -1,6 +1,5 @@
 package org.dydit.model;
 
-import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -176,18 +175,24 @@ public class DiTGraph {
         int tokens = cfg.tokens();
         int heads = cfg.numHeads();
         int hd = cfg.headDim();
-        SDVariable qkv = linear(h, DiTKeys.qkv(i))
-                .reshape(-1, tokens, 3, heads, hd)
-                .permute(2, 0, 3, 1, 4);                    // 3, B, H, T, hd
-        SDVariable q = qkv.get(SDIndex.point(0)).reshape(-1, tokens, hd);
-        SDVariable k = qkv.get(SDIndex.point(1)).reshape(-1, tokens, hd);
-        SDVariable v = qkv.get(SDIndex.point(2)).reshape(-1, tokens, hd);
+        // split, not strided slices: strided_slice_bp fails on these shapes in ND4J M2.1
+        SDVariable[] qkv = sd.split(linear(h, DiTKeys.qkv(i)), 3, 1);   // [q heads | k heads | v heads]
+        SDVariable q = perHead(qkv[0]);
+        SDVariable k = perHead(qkv[1]);
+        SDVariable v = perHead(qkv[2]);
         SDVariable scores = sd.mmul(q.mul(Math.pow(hd, -0.5)), k, false, true, false);
         SDVariable probs = sd.nn().softmax(scores, 2);
         return sd.mmul(probs, v)                          // B*H, T, hd
                 .reshape(-1, heads, tokens, hd)
                 .permute(0, 2, 1, 3)                        // B, T, H, hd
                 .reshape(-1, cfg.hiddenSize());
+    }
+
+    /** (B*T, D) -> (B*H, T, hd): head h owns channels [h*hd, (h+1)*hd). */
+    protected SDVariable perHead(SDVariable rows) {
+        return rows.reshape(-1, cfg.tokens(), cfg.numHeads(), cfg.headDim())
+                .permute(0, 2, 1, 3)
+                .reshape(-1, cfg.tokens(), cfg.headDim());
     }
 
     /**
@@ -243,10 +248,7 @@ public class DiTGraph {
 
     /** Splits (B, n*D) into n (B, D) pieces in order (torch's chunk along the last axis). */
     protected SDVariable[] chunks(SDVariable v, int n) {
-        int d = cfg.hiddenSize();
-        SDVariable[] out = new SDVariable[n];
-        for (int k = 0; k < n; k++) out[k] = v.get(SDIndex.all(), SDIndex.interval(k * d, (k + 1) * d));
-        return out;
+        return sd.split(v, n, 1);
     }
 
     protected SDVariable silu(SDVariable v) {

@@ -3,6 +3,7 @@ package org.dydit.model;
 import org.dydit.formats.FormatException;
 import org.dydit.formats.SafeTensorsWriter;
 import org.dydit.formats.Tensor;
+import org.dydit.formats.TorchCheckpoint;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -64,7 +65,7 @@ public final class DiTModel {
      */
     public static DiTModel loadCheckpoint(Path pt, Path configJson, String which) throws IOException {
         DiTConfig cfg = DiTConfig.read(configJson);
-        Map<String, Tensor> w = null; // TEMP TorchCheckpoint.loadStateDict(pt, which == null ? "ema" : which);
+        Map<String, Tensor> w = TorchCheckpoint.loadStateDict(pt, which == null ? "ema" : which);
         return of(cfg, w, pt.toAbsolutePath(), configJson.toAbsolutePath());
     }
 

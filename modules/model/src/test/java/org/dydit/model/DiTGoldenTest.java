@@ -1,5 +1,6 @@
 package org.dydit.model;
 
+import org.dydit.formats.FormatException;
 import org.dydit.formats.SafeTensors;
 import org.dydit.formats.Tensor;
 import org.dydit.testkit.Approx;
@@ -8,6 +9,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -15,8 +17,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -115,5 +120,50 @@ class DiTGoldenTest {
             Approx.assertClose("complete_out", cases.get("complete_out").toFloats(), NdTensors.toTensor(got).toFloats(),
                     Approx.F32_ATOL, Approx.F32_RTOL);
         }
+    }
+
+    /**
+     * The PyTorch checkpoints of the fixture load to exactly the tensors of {@code model.safetensors} and reproduce
+     * every case: {@code model.pt} (bare state dict) and the training checkpoint {@code 0030000.pt} (its EMA weights).
+     */
+    @TestFactory
+    List<DynamicTest> torchCheckpointsReproduceTheReference() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String file : new String[]{"model.pt", "0030000.pt"}) {
+            tests.add(DynamicTest.dynamicTest(file, () -> {
+                DiTModel m = DiTModel.loadCheckpoint(Golden.path("dit/" + file), dir.resolve("config.json"), "ema");
+                assertEquals(model.weights().keySet(), m.weights().keySet());
+                model.weights().forEach((k, v) -> assertEquals(v, m.weights().get(k), file + ": " + k));
+                try (SafeTensors cases = SafeTensors.open(dir.resolve("cases.safetensors"))) {
+                    for (String pre : groups(cases)) check(m, cases, pre);
+                }
+            }));
+        }
+        return tests;
+    }
+
+    /** {@code --weights model} picks the raw weights of a training checkpoint (the fixture stores them as ema + 1). */
+    @Test
+    void trainingCheckpointRawWeightsAreTheOtherSet() throws IOException {
+        DiTModel raw = DiTModel.loadCheckpoint(Golden.path("dit/0030000.pt"), dir.resolve("config.json"), "model");
+        for (Map.Entry<String, Tensor> e : model.weights().entrySet()) {
+            float[] ema = e.getValue().toFloats();
+            float[] w = raw.weights().get(e.getKey()).toFloats();
+            for (int i = 0; i < ema.length; i++) assertEquals(ema[i] + 1f, w[i], 1e-6f, e.getKey());
+        }
+    }
+
+    /** A checkpoint whose sizes disagree with the config: one error naming the checkpoint and the key. */
+    @Test
+    void checkpointDisagreeingWithConfigNamesFileAndKey(@TempDir Path tmp) throws IOException {
+        DiTConfig c = model.config();
+        DiTConfig deeper = new DiTConfig(c.inputSize(), c.patchSize(), c.inChannels(), c.hiddenSize(), c.depth() + 1,
+                c.numHeads(), c.numClasses(), c.learnSigma(), c.classDropoutProb(), c.mlpRatio(), c.dynamic());
+        Path cfg = tmp.resolve("config.json");
+        deeper.write(cfg);
+        Path pt = Golden.path("dit/model.pt");
+        String msg = assertThrows(FormatException.class, () -> DiTModel.loadCheckpoint(pt, cfg, "ema")).getMessage();
+        assertTrue(msg.contains(pt.toAbsolutePath().toString()), msg);
+        assertTrue(msg.contains("key '" + DiTKeys.qkv(c.depth()) + ".weight'"), msg);
     }
 }
