@@ -19,14 +19,23 @@ final class AtomicFile {
 
     private AtomicFile() {}
 
+    /**
+     * A fresh name beside {@code abs}. Not Files.createTempFile: that makes the file owner-only (0600), and the
+     * renamed result must get the usual permissions (umask) so other users and Spark executors can read it.
+     */
+    static Path tempBeside(Path abs) {
+        String rnd = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+        return abs.resolveSibling("." + abs.getFileName() + "." + rnd + ".tmp");
+    }
+
     static void write(Path target, Body body) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir != null) Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        Path tmp = tempBeside(abs);
         boolean done = false;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
                 body.write(ch);
                 ch.force(true);
             }

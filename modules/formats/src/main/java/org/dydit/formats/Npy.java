@@ -51,6 +51,57 @@ public final class Npy {
         return Tensor.wrap(h.dtype, h.shape, data);
     }
 
+    /** The dtype and shape in the file's header. */
+    public static ArrayInfo info(Path f) throws IOException {
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 4096)) {
+            NpyHeader h = NpyHeader.read(in, f.toAbsolutePath().toString());
+            return new ArrayInfo(h.dtype, h.shape);
+        }
+    }
+
+    /**
+     * Streams a C-order array in blocks of at most {@code rowsPerChunk} rows, so arrays larger than the heap
+     * (such as a 50,000-image sample batch) can be consumed. Fortran-order arrays of rank above 1 are refused.
+     */
+    public static void readRows(Path f, int rowsPerChunk, RowConsumer consumer) throws IOException {
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 1 << 16)) {
+            readRows(in, f.toAbsolutePath().toString(), rowsPerChunk, consumer);
+        }
+    }
+
+    public static void readRows(InputStream in, String nameForErrors, int rowsPerChunk, RowConsumer consumer) throws IOException {
+        if (rowsPerChunk <= 0) throw new IllegalArgumentException("rowsPerChunk must be positive: " + rowsPerChunk);
+        NpyHeader h = NpyHeader.read(in, nameForErrors);
+        if (h.shape.length == 0) {
+            byte[] one = new byte[h.dtype.bytes()];
+            if (readUpTo(in, one) < one.length) throw FormatException.of(nameForErrors, null, "truncated: the 0-d array's data is missing");
+            if (h.bigEndian) swap(one, one.length);
+            consumer.accept(0, Tensor.wrap(h.dtype, h.shape, one));
+            return;
+        }
+        if (h.fortranOrder && h.shape.length > 1) {
+            throw FormatException.of(nameForErrors, null, "a Fortran-order array cannot be streamed by rows; read it whole or re-save it in C order");
+        }
+        int es = h.dtype.bytes();
+        long rowBytes = es;
+        for (int i = 1; i < h.shape.length; i++) rowBytes = Math.multiplyExact(rowBytes, h.shape[i]);
+        long rows = h.shape[0];
+        int per = (int) Math.max(1, Math.min(rowsPerChunk, (Integer.MAX_VALUE - 8) / Math.max(1, rowBytes)));
+        if (rowBytes > Integer.MAX_VALUE - 8) throw FormatException.of(nameForErrors, null, "one row of " + rowBytes + " bytes exceeds a Java array");
+        for (long r = 0; r < rows; r += per) {
+            int n = (int) Math.min(per, rows - r);
+            byte[] data = new byte[(int) (n * rowBytes)];
+            int got = readUpTo(in, data);
+            if (got < data.length) {
+                throw FormatException.of(nameForErrors, null, "truncated: data ends inside row " + (r + got / rowBytes) + " of " + rows);
+            }
+            if (h.bigEndian) swap(data, es);
+            long[] shape = h.shape.clone();
+            shape[0] = n;
+            consumer.accept(r, Tensor.wrap(h.dtype, shape, data));
+        }
+    }
+
     private static int readUpTo(InputStream in, byte[] b) throws IOException {
         int off = 0;
         while (off < b.length) {

@@ -44,15 +44,69 @@ public final class Npz {
     /** One array by key (with or without ".npy"); a missing key names the keys the archive holds. */
     public static Tensor read(Path f, String key) throws IOException {
         try (ZipFile zip = openZip(f)) {
-            ZipEntry e = zip.getEntry(key.endsWith(".npy") ? key : key + ".npy");
-            if (e == null) e = zip.getEntry(key);
-            if (e == null) {
-                StringBuilder keys = new StringBuilder();
-                zip.stream().forEach(z -> keys.append(keys.length() == 0 ? "" : ", ").append(keyOf(z.getName())));
-                throw FormatException.of(f, key, "no such array in the archive (it holds: " + keys + ")");
-            }
+            ZipEntry e = entry(zip, f, key);
             return readEntry(zip, e, f, keyOf(e.getName()));
         }
+    }
+
+    /** Array names without ".npy", in archive order, read from the zip directory only. */
+    public static java.util.List<String> keys(Path f) throws IOException {
+        java.util.List<String> keys = new java.util.ArrayList<>();
+        try (ZipFile zip = openZip(f)) {
+            zip.stream().filter(e -> !e.isDirectory()).forEach(e -> keys.add(keyOf(e.getName())));
+        }
+        return keys;
+    }
+
+    /** One array's dtype and shape, from its header only. */
+    public static ArrayInfo info(Path f, String key) throws IOException {
+        try (ZipFile zip = openZip(f)) {
+            ZipEntry e = entry(zip, f, key);
+            try (InputStream in = zip.getInputStream(e)) {
+                NpyHeader h = NpyHeader.read(in, label(f, keyOf(e.getName())));
+                return new ArrayInfo(h.dtype, h.shape);
+            } catch (ZipException | java.io.EOFException ex) {
+                throw FormatException.of(f, key, "corrupt or truncated archive entry: " + ex.getMessage(), ex);
+            }
+        }
+    }
+
+    /**
+     * Streams one array in blocks of rows (see {@link Npy#readRows(Path, int, RowConsumer)}), for arrays larger
+     * than the heap such as the ADM evaluator's 50,000-image sample batches. The entry's CRC is checked at the end.
+     */
+    public static void readRows(Path f, String key, int rowsPerChunk, RowConsumer consumer) throws IOException {
+        try (ZipFile zip = openZip(f)) {
+            ZipEntry e = entry(zip, f, key);
+            String k = keyOf(e.getName());
+            try (CheckedInputStream in = new CheckedInputStream(zip.getInputStream(e), new CRC32())) {
+                Npy.readRows(new BufferedInputStream(in, 1 << 16), label(f, k), rowsPerChunk, consumer);
+                byte[] skip = new byte[8192];
+                while (in.read(skip) >= 0) {
+                    // drain for the CRC
+                }
+                if (e.getCrc() >= 0 && in.getChecksum().getValue() != e.getCrc()) {
+                    throw FormatException.of(f, k, "CRC mismatch: the archive entry is corrupt");
+                }
+            } catch (ZipException | java.io.EOFException ex) {
+                throw FormatException.of(f, k, "corrupt or truncated archive entry: " + ex.getMessage(), ex);
+            }
+        }
+    }
+
+    private static String label(Path f, String key) {
+        return FormatException.message(f, key, "").replaceAll(": $", "");
+    }
+
+    private static ZipEntry entry(ZipFile zip, Path f, String key) throws FormatException {
+        ZipEntry e = zip.getEntry(key.endsWith(".npy") ? key : key + ".npy");
+        if (e == null) e = zip.getEntry(key);
+        if (e == null) {
+            StringBuilder keys = new StringBuilder();
+            zip.stream().forEach(z -> keys.append(keys.length() == 0 ? "" : ", ").append(keyOf(z.getName())));
+            throw FormatException.of(f, key, "no such array in the archive (it holds: " + keys + ")");
+        }
+        return e;
     }
 
     private static ZipFile openZip(Path f) throws IOException {
@@ -68,7 +122,7 @@ public final class Npz {
     }
 
     private static Tensor readEntry(ZipFile zip, ZipEntry e, Path f, String key) throws IOException {
-        String label = FormatException.message(f, key, "").replaceAll(": $", "");
+        String label = label(f, key);
         try (CheckedInputStream in = new CheckedInputStream(zip.getInputStream(e), new CRC32())) {
             // Read-ahead is harmless: the rest of the entry is drained below for the CRC anyway.
             Tensor t = Npy.read(new BufferedInputStream(in, 1 << 16), label);
