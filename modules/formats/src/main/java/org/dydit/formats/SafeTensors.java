@@ -249,6 +249,7 @@ public final class SafeTensors implements AutoCloseable {
     }
 
     private Entry entry(String name) {
+        if (!channel.isOpen()) throw new IllegalStateException(path + ": read after close()");
         Entry e = entries.get(name);
         if (e == null) {
             throw new IllegalArgumentException(FormatException.message(path, name,
