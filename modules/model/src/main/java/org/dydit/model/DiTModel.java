@@ -47,26 +47,33 @@ public final class DiTModel {
         return new DiTModel(config, DiTWeights.ordered(config, weights));
     }
 
-    /** Loads a model folder: {@code config.json} and {@code model.safetensors}. */
+    /**
+     * Loads a model folder: {@code config.json} and {@code model.safetensors} (reference key names, or the names
+     * diffusers uses, which are converted).
+     */
     public static DiTModel load(Path modelDir) throws IOException {
         Path cfgFile = modelDir.resolve(CONFIG_FILE);
         Path wFile = modelDir.resolve(WEIGHTS_FILE);
         if (!Files.isDirectory(modelDir)) throw new IOException("model folder not found: " + modelDir.toAbsolutePath());
         if (!Files.isRegularFile(cfgFile)) throw new IOException("model folder " + modelDir.toAbsolutePath() + " has no " + CONFIG_FILE);
         if (!Files.isRegularFile(wFile)) throw new IOException("model folder " + modelDir.toAbsolutePath() + " has no " + WEIGHTS_FILE);
-        DiTConfig cfg = DiTConfig.read(cfgFile);
-        return of(cfg, DiTWeights.readSafetensors(wFile), wFile.toAbsolutePath(), cfgFile.toAbsolutePath());
+        return loadCheckpoint(wFile, cfgFile, null);
     }
 
     /**
-     * Loads a PyTorch checkpoint written by {@code torch.save}: a bare state dict (the official DiT release) or a
-     * training checkpoint, from which {@code which} picks {@code "ema"} (default, as DiT's {@code find_model}) or
-     * {@code "model"}. The sizes come from {@code configJson}.
+     * Loads weights from one file with the sizes of {@code configJson}: a PyTorch checkpoint written by
+     * {@code torch.save} (a bare state dict such as the official DiT release, or a training checkpoint, from which
+     * {@code which} picks {@code "ema"}, the default as in DiT's {@code find_model}, or {@code "model"}), or a
+     * {@code .safetensors} state dict. Diffusers key names are converted to the reference ones.
      */
-    public static DiTModel loadCheckpoint(Path pt, Path configJson, String which) throws IOException {
+    public static DiTModel loadCheckpoint(Path file, Path configJson, String which) throws IOException {
         DiTConfig cfg = DiTConfig.read(configJson);
-        Map<String, Tensor> w = TorchCheckpoint.loadStateDict(pt, which == null ? "ema" : which);
-        return of(cfg, w, pt.toAbsolutePath(), configJson.toAbsolutePath());
+        Path src = file.toAbsolutePath();
+        Map<String, Tensor> w = file.getFileName().toString().endsWith(".safetensors")
+                ? DiTWeights.readSafetensors(file)
+                : TorchCheckpoint.loadStateDict(file, which == null ? "ema" : which);
+        if (DiffusersDiT.looksLikeDiffusers(w)) w = DiffusersDiT.toReference(cfg, w, src);
+        return of(cfg, w, src, configJson.toAbsolutePath());
     }
 
     /** A freshly initialised model (the paper's initialisation; its output is zero). */

@@ -124,16 +124,23 @@ class DiTGoldenTest {
 
     /**
      * The PyTorch checkpoints of the fixture load to exactly the tensors of {@code model.safetensors} and reproduce
-     * every case: {@code model.pt} (bare state dict) and the training checkpoint {@code 0030000.pt} (its EMA weights).
+     * every case: {@code model.pt} (bare state dict), the training checkpoint {@code 0030000.pt} (its EMA weights)
+     * and {@code diffusers.safetensors} (diffusers' names; it has no pos_embed, which we recompute).
      */
     @TestFactory
     List<DynamicTest> torchCheckpointsReproduceTheReference() {
         List<DynamicTest> tests = new ArrayList<>();
-        for (String file : new String[]{"model.pt", "0030000.pt"}) {
+        for (String file : new String[]{"model.pt", "0030000.pt", "diffusers.safetensors"}) {
             tests.add(DynamicTest.dynamicTest(file, () -> {
                 DiTModel m = DiTModel.loadCheckpoint(Golden.path("dit/" + file), dir.resolve("config.json"), "ema");
                 assertEquals(model.weights().keySet(), m.weights().keySet());
-                model.weights().forEach((k, v) -> assertEquals(v, m.weights().get(k), file + ": " + k));
+                model.weights().forEach((k, v) -> {
+                    if (k.equals(DiTKeys.POS_EMBED)) {
+                        Approx.assertClose(file + ": " + k, v.toFloats(), m.weights().get(k).toFloats(), 1e-7, 0);
+                    } else {
+                        assertEquals(v, m.weights().get(k), file + ": " + k);
+                    }
+                });
                 try (SafeTensors cases = SafeTensors.open(dir.resolve("cases.safetensors"))) {
                     for (String pre : groups(cases)) check(m, cases, pre);
                 }
@@ -165,5 +172,31 @@ class DiTGoldenTest {
         String msg = assertThrows(FormatException.class, () -> DiTModel.loadCheckpoint(pt, cfg, "ema")).getMessage();
         assertTrue(msg.contains(pt.toAbsolutePath().toString()), msg);
         assertTrue(msg.contains("key '" + DiTKeys.qkv(c.depth()) + ".weight'"), msg);
+    }
+
+    /** diffusers files: a missing tensor and a block's embedder copy that differs are errors naming file and key. */
+    @Test
+    void badDiffusersFilesNameFileAndKey(@TempDir Path tmp) throws IOException {
+        Map<String, Tensor> w = DiTWeights.readSafetensors(Golden.path("dit/diffusers.safetensors"));
+        Path cfg = dir.resolve("config.json");
+
+        Map<String, Tensor> missing = new java.util.LinkedHashMap<>(w);
+        missing.remove("proj_out_2.weight");
+        Path f1 = tmp.resolve("missing.safetensors");
+        org.dydit.formats.SafeTensorsWriter.write(f1, missing, Map.of());
+        String m1 = assertThrows(FormatException.class, () -> DiTModel.loadCheckpoint(f1, cfg, null)).getMessage();
+        assertTrue(m1.contains(f1.toAbsolutePath().toString()) && m1.contains("key 'proj_out_2.weight'"), m1);
+
+        String copy = "transformer_blocks.1.norm1.emb.class_embedder.embedding_table.weight";
+        if (w.containsKey(copy)) {
+            Map<String, Tensor> differ = new java.util.LinkedHashMap<>(w);
+            float[] v = w.get(copy).toFloats();
+            v[0] += 1f;
+            differ.put(copy, Tensor.ofFloats(w.get(copy).shape(), v));
+            Path f2 = tmp.resolve("differ.safetensors");
+            org.dydit.formats.SafeTensorsWriter.write(f2, differ, Map.of());
+            String m2 = assertThrows(FormatException.class, () -> DiTModel.loadCheckpoint(f2, cfg, null)).getMessage();
+            assertTrue(m2.contains(f2.toAbsolutePath().toString()) && m2.contains("key '" + copy + "'"), m2);
+        }
     }
 }
