@@ -117,6 +117,26 @@ class TorchCheckpointTest {
         assertTrue(e.getMessage().contains("'ema'") && e.getMessage().contains("args"), e.getMessage());
     }
 
+    @Test
+    void orderedDictAttributesAndParametersAsTorchWritesThem() throws IOException {
+        // OrderedDict() + SETITEMS + BUILD({'_metadata': {...}}): the attributes are not state-dict entries.
+        PickleBytes p = new PickleBytes().proto(2).global("collections", "OrderedDict").op(')').reduce().mark();
+        p.str("w").tensor("FloatStorage", "0", N, 0, new long[] {2, 2}, new long[] {2, 1});
+        p.str("p").global("torch._utils", "_rebuild_parameter").mark();
+        p.tensor("FloatStorage", "0", N, 4, new long[] {3}, new long[] {1});
+        p.op(0x88).global("collections", "OrderedDict").op(')').reduce().tuple().reduce();
+        p.op('u');
+        p.op('}').mark().str("_metadata").global("collections", "OrderedDict").op(')').reduce()
+                .mark().str("").op('}').mark().str("version").i(1).op('u', 'u').op('u', 'b', '.');
+        Path f = tmp.resolve("od.pt");
+        PickleBytes.writePt(f, "archive", p.bytes(), Map.of("0", storage(ByteOrder.LITTLE_ENDIAN)), null);
+        LinkedHashMap<String, Tensor> sd = TorchCheckpoint.loadStateDict(f, "ema");
+        assertEquals(List.of("w", "p"), List.copyOf(sd.keySet()));
+        assertArrayEquals(view2d(0, new long[] {2, 2}, new long[] {2, 1}), sd.get("w").toFloats());
+        assertArrayEquals(view2d(4, new long[] {1, 3}, new long[] {0, 1}), sd.get("p").toFloats());
+        assertArrayEquals(new long[] {3}, sd.get("p").shape());
+    }
+
     // ---- hostile and corrupt input ----
 
     private Path ptWith(String name, byte[] pkl) throws IOException {
