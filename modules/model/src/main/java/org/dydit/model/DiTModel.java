@@ -147,11 +147,13 @@ public final class DiTModel {
 
     /**
      * Writes {@code config.json} and {@code model.safetensors} (F32, original keys) into a temporary folder beside
-     * {@code modelDir} and renames it into place only when both are complete; an existing folder is replaced only then.
+     * {@code modelDir} and renames it into place only when both are complete; an existing model folder is replaced only
+     * then, and a folder holding anything else is refused.
      */
     public void save(Path modelDir) throws IOException {
         Path target = modelDir.toAbsolutePath().normalize();
         Path parent = target.getParent();
+        checkReplaceable(target);
         Files.createDirectories(parent);
         Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
         Path old = null;
@@ -177,6 +179,26 @@ public final class DiTModel {
         } finally {
             if (!done) deleteTree(tmp);
             if (old != null && done) deleteTree(old);
+        }
+    }
+
+    /**
+     * Saving swaps whole folders, so an existing target may only hold what a save writes: anything else (a user's
+     * folder named by mistake) is refused rather than deleted.
+     */
+    private static void checkReplaceable(Path target) throws IOException {
+        if (!Files.exists(target)) return;
+        if (!Files.isDirectory(target)) {
+            throw new IOException("cannot save the model to " + target + ": it exists and is not a folder");
+        }
+        try (Stream<Path> s = Files.list(target)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String n = p.getFileName().toString();
+                if (!(n.equals(CONFIG_FILE) || n.equals(WEIGHTS_FILE)) || !Files.isRegularFile(p)) {
+                    throw new IOException("refusing to replace " + target + ": it holds " + n
+                            + ", which is not part of a model folder (" + CONFIG_FILE + ", " + WEIGHTS_FILE + ")");
+                }
+            }
         }
     }
 

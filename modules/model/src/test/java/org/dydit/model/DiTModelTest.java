@@ -51,15 +51,30 @@ class DiTModelTest {
     }
 
     @Test
-    void saveReplacesAnExistingFolderAndLeavesNoTemporaries() throws IOException {
+    void saveReplacesAnExistingModelFolderAndLeavesNoTemporaries() throws IOException {
         DiTConfig cfg = TinyModels.config();
         Path dir = tmp.resolve("m");
         random(cfg, 1).save(dir);
-        Files.writeString(dir.resolve("stale.txt"), "old");
         DiTModel second = random(cfg, 2);
         second.save(dir);
-        assertTrue(!Files.exists(dir.resolve("stale.txt")), "old folder contents should be gone");
         assertEquals(second.weights().get(DiTKeys.PATCH_B), DiTModel.load(dir).weights().get(DiTKeys.PATCH_B));
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertEquals(List.of(dir), s.toList(), "temporary folders left behind");
+        }
+    }
+
+    /** A folder holding other files is never swapped away: the save is refused and the folder is left as it was. */
+    @Test
+    void saveRefusesToReplaceAFolderWithOtherFiles() throws IOException {
+        DiTConfig cfg = TinyModels.config();
+        Path dir = tmp.resolve("m");
+        DiTModel first = random(cfg, 1);
+        first.save(dir);
+        Files.writeString(dir.resolve("notes.txt"), "mine");
+        String msg = assertThrows(IOException.class, () -> random(cfg, 2).save(dir)).getMessage();
+        assertTrue(msg.contains("notes.txt") && msg.contains(dir.toString()), msg);
+        assertEquals("mine", Files.readString(dir.resolve("notes.txt")));
+        assertEquals(first.weights().get(DiTKeys.PATCH_B), DiTModel.load(dir).weights().get(DiTKeys.PATCH_B));
         try (Stream<Path> s = Files.list(tmp)) {
             assertEquals(List.of(dir), s.toList(), "temporary folders left behind");
         }
@@ -179,8 +194,7 @@ class DiTModelTest {
         INDArray cond = plain.get(NDArrayIndex.interval(0, 2), NDArrayIndex.interval(0, 3));
         INDArray uncond = plain.get(NDArrayIndex.interval(2, 4), NDArrayIndex.interval(0, 3));
         assertEquals(0.0, first.sub(uncond.add(cond.sub(uncond).mul(4.0))).amaxNumber().doubleValue(), 1e-5);
-        INDArray rest = NDArrayIndex.interval(3, cfg.outChannels()) == null ? null
-                : g.get(NDArrayIndex.all(), NDArrayIndex.interval(3, cfg.outChannels()));
+        INDArray rest = g.get(NDArrayIndex.all(), NDArrayIndex.interval(3, cfg.outChannels()));
         assertEquals(plain.get(NDArrayIndex.all(), NDArrayIndex.interval(3, cfg.outChannels())), rest);
         INDArray one = m.forwardWithCfg(xx, t, y, 1.0);
         assertEquals(0.0, one.get(NDArrayIndex.interval(0, 2)).sub(plain.get(NDArrayIndex.interval(0, 2))).amaxNumber().doubleValue(), 1e-6);
