@@ -1,7 +1,11 @@
 package org.dydit.prep;
 
 import java.io.PrintStream;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -68,10 +72,9 @@ public final class PrepMain {
         }
         JavaSparkContext ctx = sc != null ? sc : Sparks.create("dydit prep " + args[0]);
         try {
+            long t0 = System.nanoTime();
             Manifest m = job.run(ctx, err);
-            out.println("wrote " + m.numRecords + " records of shape " + Arrays.toString(m.shape) + " ("
-                    + m.dtype.manifestName() + ") in " + m.parts.size() + " part(s); " + m.converted.count()
-                    + " converted, " + m.rejected.count() + " rejected");
+            out.println(summary("prep " + args[0], outArg(args), m, (System.nanoTime() - t0) / 1e9));
             return OK;
         } catch (IllegalArgumentException e) {
             err.println("dydit prep: " + e.getMessage());
@@ -82,6 +85,34 @@ public final class PrepMain {
         } finally {
             if (sc == null) ctx.stop();
         }
+    }
+
+    /** The one-line JSON result on stdout (progress and logs go to stderr). */
+    static String summary(String command, String outDir, Manifest m, double seconds) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("command", command);
+        r.put("out", outDir);
+        r.put("num_records", m.numRecords);
+        r.put("shape", m.shape);
+        r.put("dtype", m.dtype.manifestName());
+        r.put("parts", m.parts.size());
+        r.put("num_classes", m.numClasses);
+        r.put("converted", m.converted.count());
+        r.put("rejected", m.rejected.count());
+        r.put("seconds", Math.round(seconds * 1000) / 1000.0);
+        try {
+            return new ObjectMapper().writeValueAsString(r);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String outArg(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--out") && i + 1 < args.length) return args[i + 1];
+            if (args[i].startsWith("--out=")) return args[i].substring(6);
+        }
+        return null;
     }
 
     /** The root cause's message, which Spark otherwise buries under task-failure wrappers. */

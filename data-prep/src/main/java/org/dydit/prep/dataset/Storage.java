@@ -8,14 +8,20 @@ import java.nio.charset.StandardCharsets;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 
 /** Small helpers over Hadoop's FileSystem API, so that hdfs://, file:// and plain paths all work. */
 public final class Storage {
     private Storage() {}
 
+    /**
+     * The file system of {@code p}. Local paths use the raw local file system: Hadoop's default one
+     * would leave a hidden {@code .crc} file beside every part file and checksum every read.
+     */
     public static FileSystem fs(Path p, Configuration conf) throws IOException {
-        return p.getFileSystem(conf);
+        FileSystem fs = p.getFileSystem(conf);
+        return fs instanceof LocalFileSystem local ? local.getRaw() : fs;
     }
 
     /** Reads a whole file; {@code limit} guards against reading a huge file by mistake. */
