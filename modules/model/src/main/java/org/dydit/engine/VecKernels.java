@@ -16,10 +16,11 @@ import java.nio.ByteOrder;
 final class VecKernels {
     private VecKernels() {}
 
-    static final boolean AVAILABLE = probe();
     private static final float C = (float) Kernels.GELU_C;
     private static final float A = (float) Kernels.GELU_A;
     private static final ByteOrder NO = ByteOrder.nativeOrder();
+    // after the constants above: static initialisers run in textual order
+    static final boolean AVAILABLE = probe();
 
     private static boolean probe() {
         if (Boolean.getBoolean("dydit.engine.novector")) return false;
