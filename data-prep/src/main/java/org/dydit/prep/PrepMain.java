@@ -49,6 +49,11 @@ public final class PrepMain {
         Manifest run(JavaSparkContext sc, PrintStream log) throws Exception;
     }
 
+    /** For {@code spark-submit --class org.dydit.prep.PrepMain}: the same as {@code dydit prep ...}. */
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
     /** Parses {@code args} (after "prep"), creates a SparkContext, runs the job and stops the context. */
     public static int run(String[] args) {
         return run(null, args, System.out, System.err);
@@ -125,6 +130,7 @@ public final class PrepMain {
 
     static Job parse(List<String> args) throws UsageException {
         if (args.isEmpty()) throw new UsageException("missing command (fmnist, images or import-npy)");
+        if (args.contains("--help") || args.contains("-h")) return null;
         String cmd = args.get(0);
         List<String> rest = args.subList(1, args.size());
         switch (cmd) {

@@ -63,7 +63,8 @@ public final class ImageFolderJob {
         spec.preprocess = pre;
         Map<String, Object> src = new LinkedHashMap<>();
         src.put("dataset", "image-folder");
-        src.put("root", o.in);
+        Path root = new Path(o.in);
+        src.put("root", Storage.fs(root, conf).makeQualified(root).toString());
         src.put("files", entries.size());
         src.put("order", "sorted by (label, path)" + (o.flip.equals("both") ? "; each image right before its mirror" : ""));
         spec.source = src;
