@@ -64,7 +64,8 @@ public final class DiTModel {
      * Loads weights from one file with the sizes of {@code configJson}: a PyTorch checkpoint written by
      * {@code torch.save} (a bare state dict such as the official DiT release, or a training checkpoint, from which
      * {@code which} picks {@code "ema"}, the default as in DiT's {@code find_model}, or {@code "model"}), or a
-     * {@code .safetensors} state dict. Diffusers key names are converted to the reference ones.
+     * {@code .safetensors} state dict. Diffusers key names are converted to the reference ones, and the prefix that
+     * DDP or {@code torch.compile} wrappers add to every key ({@code module.}, {@code _orig_mod.}) is dropped.
      */
     public static DiTModel loadCheckpoint(Path file, Path configJson, String which) throws IOException {
         DiTConfig cfg = DiTConfig.read(configJson);
@@ -72,6 +73,7 @@ public final class DiTModel {
         Map<String, Tensor> w = file.getFileName().toString().endsWith(".safetensors")
                 ? DiTWeights.readSafetensors(file)
                 : TorchCheckpoint.loadStateDict(file, which == null ? "ema" : which);
+        w = DiTWeights.stripWrapperPrefix(w);
         if (DiffusersDiT.looksLikeDiffusers(w)) w = DiffusersDiT.toReference(cfg, w, src);
         return of(cfg, w, src, configJson.toAbsolutePath());
     }

@@ -81,6 +81,21 @@ public final class DiTWeights {
                 + ", num_classes " + c.numClasses() + ", mlp_ratio " + c.mlpRatio() + ", learn_sigma " + c.learnSigma();
     }
 
+    /** Prefixes that PyTorch wrappers put before every key: DistributedDataParallel and torch.compile. */
+    private static final String[] WRAPPER_PREFIXES = {"module.", "_orig_mod."};
+
+    /** {@code w} without a wrapper prefix shared by every key (a model saved while wrapped), else {@code w} itself. */
+    public static Map<String, Tensor> stripWrapperPrefix(Map<String, Tensor> w) {
+        for (String p : WRAPPER_PREFIXES) {
+            if (!w.isEmpty() && w.keySet().stream().allMatch(k -> k.startsWith(p))) {
+                LinkedHashMap<String, Tensor> m = new LinkedHashMap<>();
+                w.forEach((k, v) -> m.put(k.substring(p.length()), v));
+                return stripWrapperPrefix(m);
+            }
+        }
+        return w;
+    }
+
     /** A copy in F32 (the dtype model folders are written in), in the reference key order. */
     public static LinkedHashMap<String, Tensor> ordered(DiTConfig cfg, Map<String, Tensor> weights) {
         LinkedHashMap<String, Tensor> m = new LinkedHashMap<>();

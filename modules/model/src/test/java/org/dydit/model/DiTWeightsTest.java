@@ -137,4 +137,16 @@ class DiTWeightsTest {
         assertEquals(Arrays.toString(new long[]{1}), Arrays.toString(e.get(DiTKeys.tokenRouter2(0) + ".bias")));
         assertEquals(DiTKeys.expected(cfg.withDynamic(false)).size() + 8 * cfg.depth(), e.size());
     }
+
+    /** Weights saved from a DDP- or torch.compile-wrapped model carry a prefix on every key; it is dropped. */
+    @Test
+    void wrapperPrefixIsDropped() throws IOException {
+        DiTConfig cfg = TinyModels.config();
+        LinkedHashMap<String, Tensor> w = DiTInit.init(cfg, 1);
+        LinkedHashMap<String, Tensor> wrapped = new LinkedHashMap<>();
+        w.forEach((k, v) -> wrapped.put("module._orig_mod." + k, v));
+        Path dir = folder(cfg, wrapped);
+        DiTModel m = DiTModel.loadCheckpoint(dir.resolve(DiTModel.WEIGHTS_FILE), dir.resolve(DiTModel.CONFIG_FILE), null);
+        assertEquals(w, m.weights());
+    }
 }
