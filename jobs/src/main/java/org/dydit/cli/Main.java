@@ -25,6 +25,7 @@ import java.io.PrintWriter;
                 ForwardCommand.class,
                 BackendCommand.class,
                 PrepCommand.class,
+                SparkCheckCommand.class,
         })
 public final class Main implements Runnable {
 

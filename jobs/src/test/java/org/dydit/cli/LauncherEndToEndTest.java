@@ -47,8 +47,17 @@ class LauncherEndToEndTest {
         for (String e : cp.split(File.pathSeparator)) {
             if (e.isEmpty()) continue;
             Path p = Path.of(e);
-            if (p.endsWith(Path.of("jobs/target/classes"))) classes = p;
-            else deps.add(p);
+            if (p.endsWith(Path.of("jobs/target/classes"))) {
+                classes = p;
+            } else if (Files.isDirectory(p)) {
+                // Executors of local-cluster take jar files only: pack other modules' class folders.
+                Path packed = tmp.resolve("jars").resolve(p.toString().replaceAll("[^A-Za-z0-9.]+", "-") + ".jar");
+                Files.createDirectories(packed.getParent());
+                jar(p, packed);
+                deps.add(packed);
+            } else {
+                deps.add(p);
+            }
         }
         if (classes == null) throw new IllegalStateException("jobs/target/classes not on the test classpath: " + cp);
         Path app = home.resolve("jobs/target/dydit-jobs-0.1.0-SNAPSHOT.jar");
@@ -96,6 +105,40 @@ class LauncherEndToEndTest {
         assertFalse(libs.contains("avx512"), r::toString);
         assertEquals("-", j.get("platform_extension").asText());
         assertEquals("ok", j.get("check").asText());
+    }
+
+    /** Tasks in the driver JVM: local[2] with 2 cpus per task runs one task at a time on 2 threads. */
+    @Test
+    void sparkCheckSetsThreadsPerTask() throws Exception {
+        Launcher.Result r = Launcher.run(home, Map.of(), 300, "spark-check", "--tasks", "2",
+                "--master", "local[2]", "--conf", "spark.task.cpus=2", "--conf", "spark.ui.enabled=false");
+        assertEquals(0, r.code(), r::toString);
+        JsonNode j = JSON.readTree(r.out());
+        assertTrue(j.get("ok").asBoolean(), r::toString);
+        assertEquals(2, j.get("tasks").size(), r::toString);
+        for (JsonNode t : j.get("tasks")) {
+            assertEquals(2, t.get("threads").asInt(), r::toString);
+            assertEquals(2, t.get("ompThreads").asInt(), r::toString);
+        }
+    }
+
+    /**
+     * Executors in their own JVMs (local-cluster, started from the SPARK_HOME bin/dydit links up) with the
+     * fallback forced: they must load the plain natives and give each task cores / concurrent tasks.
+     */
+    @Test
+    void localClusterExecutorsGetTheFallbackAndTheirThreads() throws Exception {
+        Launcher.Result r = Launcher.run(home, Map.of("DYDIT_FORCE_NO_AVX512", "1"), 400, "spark-check", "--tasks", "2",
+                "--master", "local-cluster[1,2,1024]", "--conf", "spark.ui.enabled=false");
+        assertEquals(0, r.code(), r::toString);
+        JsonNode j = JSON.readTree(r.out());
+        assertTrue(j.get("ok").asBoolean(), r::toString);
+        for (JsonNode t : j.get("tasks")) {
+            assertFalse(t.get("executor").asText().equals("driver"), "ran in an executor JVM: " + r);
+            assertEquals(1, t.get("threads").asInt(), "2 cores, 2 tasks at once: " + r);
+            String libs = t.get("natives").toString();
+            assertTrue(libs.contains("/linux-x86_64/libnd4jcpu.so") && !libs.contains("avx512"), r::toString);
+        }
     }
 
     /** A Spark job through SparkSubmit from the project's classpath, local master, real data. */

@@ -176,6 +176,19 @@ class LauncherTest {
     }
 
     @Test
+    void localClusterGetsASparkHomeLinkingTheBuild() throws Exception {
+        Launcher.Result r = dry(Map.of(), "spark-check", "--master", "local-cluster[2,1,1024]");
+        assertEquals(0, r.code(), r::toString);
+        Path sparkHome = home.resolve("jobs/target/spark-home");
+        assertTrue(r.lines().contains("env:SPARK_HOME=" + sparkHome), r::toString);
+        assertTrue(r.lines().contains("env:SPARK_SCALA_VERSION=2.13"), r::toString);
+        for (Path j : List.of(appJar, picocli, avx512Natives)) {
+            Path link = sparkHome.resolve("jars").resolve(j.getFileName());
+            assertTrue(Files.isSymbolicLink(link) && Files.readSymbolicLink(link).equals(j), link.toString());
+        }
+    }
+
+    @Test
     void localCommandsRefuseSparkOptions() throws Exception {
         Launcher.Result r = dry(Map.of(), "flops", "--model", "DiT-S/2", "--master", "local[2]");
         assertEquals(2, r.code(), r::toString);
