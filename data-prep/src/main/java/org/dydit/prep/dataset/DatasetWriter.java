@@ -40,8 +40,9 @@ public final class DatasetWriter {
      * @param items number of input items; {@code producer} is called on ranges of {@code [0, items)}
      * @param tasks how many ranges (Spark tasks) to cut the items into
      */
-    public static Manifest write(JavaSparkContext sc, DatasetSpec spec, RecordProducer producer, int items, int tasks,
-                                 PrintStream log) throws IOException {
+    public static <T extends Serializable> Manifest write(JavaSparkContext sc, DatasetSpec spec,
+                                                         RecordProducer<T> producer, List<T> items, int tasks,
+                                                         PrintStream log) throws IOException {
         Configuration conf = sc.hadoopConfiguration();
         Path out = new Path(spec.out);
         FileSystem fs = Storage.fs(out, conf);
@@ -72,24 +73,32 @@ public final class DatasetWriter {
         }
     }
 
-    private static Manifest writeInto(JavaSparkContext sc, DatasetSpec spec, RecordProducer producer, int items,
-                                      int tasks, Path tmp, Configuration conf, PrintStream log) throws IOException {
+    /** One task's share of the input: its position in the whole and its items. */
+    record Slice<T>(int index, long first, ArrayList<T> items) implements Serializable {}
+
+    private static <T extends Serializable> Manifest writeInto(JavaSparkContext sc, DatasetSpec spec,
+                                                               RecordProducer<T> producer, List<T> input, int tasks,
+                                                               Path tmp, Configuration conf, PrintStream log)
+            throws IOException {
+        int items = input.size();
         RecordCodec codec = spec.codec();
         int recordBytes = codec.recordBytes();
         HadoopConf hconf = new HadoopConf(conf);
         String chunkDir = new Path(tmp, "_chunks").toString();
         tasks = Math.max(1, Math.min(tasks, Math.max(items, 1)));
-        List<int[]> ranges = new ArrayList<>();
+        List<Slice<T>> slices = new ArrayList<>();
         for (int t = 0; t < tasks; t++) {
-            ranges.add(new int[] {t, (int) ((long) items * t / tasks), (int) ((long) items * (t + 1) / tasks)});
+            int from = (int) ((long) items * t / tasks);
+            int to = (int) ((long) items * (t + 1) / tasks);
+            slices.add(new Slice<>(t, from, new ArrayList<>(input.subList(from, to))));
         }
         LongAccumulator itemsDone = sc.sc().longAccumulator(spec.jobName + " items done");
         sc.setJobDescription(spec.jobName + ": encode " + items + " " + spec.unit + " in " + tasks + " tasks");
         List<Chunk> chunks;
         try (Progress p = new Progress(spec.jobName, spec.unit, items, itemsDone::value, log,
                 (long) (spec.progressSeconds * 1000))) {
-            chunks = new ArrayList<>(sc.parallelize(ranges, tasks)
-                    .map(r -> makeChunk(r[0], r[1], r[2], producer, codec, chunkDir, hconf, itemsDone))
+            chunks = new ArrayList<>(sc.parallelize(slices, tasks)
+                    .map(sl -> makeChunk(sl, producer, codec, chunkDir, hconf, itemsDone))
                     .collect());
         }
         chunks.sort(Comparator.comparingInt(Chunk::index));
@@ -150,8 +159,10 @@ public final class DatasetWriter {
         return String.format(Locale.ROOT, "part-%05d.bin", i);
     }
 
-    private static Chunk makeChunk(int index, int from, int to, RecordProducer producer, RecordCodec codec,
-                                   String chunkDir, HadoopConf hconf, LongAccumulator itemsDone) throws IOException {
+    private static <T extends Serializable> Chunk makeChunk(Slice<T> slice, RecordProducer<T> producer,
+                                                            RecordCodec codec, String chunkDir, HadoopConf hconf,
+                                                            LongAccumulator itemsDone) throws IOException {
+        int index = slice.index();
         TaskContext tc = TaskContext.get();
         long attempt = tc != null ? tc.taskAttemptId() : 0;
         // One file per attempt, so a retried or speculative attempt never writes into another's file.
@@ -161,7 +172,7 @@ public final class DatasetWriter {
         long[] records = {0};
         byte[] buf = new byte[codec.recordBytes()];
         try (OutputStream os = new BufferedOutputStream(Storage.create(file, hconf.get()), 1 << 20)) {
-            producer.produce(from, to, new RecordSink() {
+            producer.produce(slice.first(), slice.items(), new RecordSink() {
                 @Override public void record(int label, float[] tensor) throws IOException {
                     codec.encode(label, tensor, buf, 0);
                     os.write(buf);

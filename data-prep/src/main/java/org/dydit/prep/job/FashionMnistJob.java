@@ -81,8 +81,9 @@ public final class FashionMnistJob {
         spec.jobName = "prep fmnist " + o.split;
         spec.unit = "images";
         int tasks = o.partitions > 0 ? o.partitions : Math.max(2, sc.defaultParallelism());
+        List<Integer> indices = java.util.stream.IntStream.range(0, n).boxed().toList();
         return DatasetWriter.write(sc, spec, new Producer(img.path.toString(), lab.path.toString(),
-                new HadoopConf(conf)), n, tasks, log);
+                new HadoopConf(conf)), indices, tasks, log);
     }
 
     /** {@code name.gz} or {@code name} under {@code dir}. */
@@ -96,9 +97,14 @@ public final class FashionMnistJob {
                 + " (install Debian's dataset-fashion-mnist package or pass --source DIR)");
     }
 
-    private record Producer(String images, String labels, HadoopConf conf) implements RecordProducer {
+    /** Items are image numbers; a slice is a contiguous run of them, read in one pass over the idx files. */
+    private record Producer(String images, String labels, HadoopConf conf) implements RecordProducer<Integer> {
         @Override
-        public void produce(int from, int to, RecordSink sink) throws IOException {
+        public void produce(long first, List<Integer> items, RecordSink sink) throws IOException {
+            if (items.isEmpty()) return;
+            int from = items.get(0);
+            int to = items.get(items.size() - 1) + 1;
+            if (to - from != items.size()) throw new IllegalArgumentException("image numbers must be contiguous");
             Configuration c = conf.get();
             IdxFile img = IdxFile.open(new Path(images), c, 3);
             IdxFile lab = IdxFile.open(new Path(labels), c, 1);

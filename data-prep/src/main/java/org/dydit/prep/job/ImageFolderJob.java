@@ -72,17 +72,18 @@ public final class ImageFolderJob {
         spec.unit = "files";
         int tasks = o.partitions > 0 ? o.partitions
                 : Math.max(sc.defaultParallelism(), (entries.size() + FILES_PER_TASK - 1) / FILES_PER_TASK);
-        Producer p = new Producer(entries, o.size, o.flip.equals("both"), o.encoder, new HadoopConf(conf));
-        return DatasetWriter.write(sc, spec, p, entries.size(), tasks, log);
+        Producer p = new Producer(o.size, o.flip.equals("both"), o.encoder, new HadoopConf(conf));
+        return DatasetWriter.write(sc, spec, p, entries, tasks, log);
     }
 
-    private record Producer(List<ImageFolder.Entry> entries, int size, boolean flip, ImageEncoder encoder,
-                            HadoopConf conf) implements RecordProducer {
+    private record Producer(int size, boolean flip, ImageEncoder encoder, HadoopConf conf)
+            implements RecordProducer<ImageFolder.Entry> {
         @Override
-        public void produce(int from, int to, RecordSink sink) throws IOException {
+        public void produce(long first, List<ImageFolder.Entry> entries, RecordSink sink) throws IOException {
             try (ImageEncoder.Session enc = encoder.open()) {
-                for (int i = from; i < to; i++) {
-                    ImageFolder.Entry e = entries.get(i);
+                for (int j = 0; j < entries.size(); j++) {
+                    ImageFolder.Entry e = entries.get(j);
+                    long i = first + j;
                     switch (e.kind()) {
                         case EMPTY_CLASS -> sink.rejected(e.path(), "empty class folder (label " + e.label() + " has no files)");
                         case OUTSIDE_CLASS -> sink.rejected(e.path(), "file outside any class folder");
@@ -99,7 +100,7 @@ public final class ImageFolderJob {
             }
         }
 
-        private void encodeOne(ImageFolder.Entry e, int index, ImageEncoder.Session enc, RecordSink sink) throws IOException {
+        private void encodeOne(ImageFolder.Entry e, long index, ImageEncoder.Session enc, RecordSink sink) throws IOException {
             byte[] bytes;
             try {
                 bytes = Storage.readAll(new Path(e.path()), conf.get(), MAX_FILE_BYTES);

@@ -103,8 +103,7 @@ public final class NpyImportJob {
         spec.unit = "files";
         int tasks = o.partitions > 0 ? o.partitions
                 : Math.max(sc.defaultParallelism(), (items.size() + FILES_PER_TASK - 1) / FILES_PER_TASK);
-        return DatasetWriter.write(sc, spec, new Producer(items, shape, o.numClasses, new HadoopConf(conf)),
-                items.size(), tasks, log);
+        return DatasetWriter.write(sc, spec, new Producer(shape, o.numClasses, new HadoopConf(conf)), items, tasks, log);
     }
 
     private static void list(String dir, Configuration conf, Map<Long, String> out, List<Item> strays) throws IOException {
@@ -147,12 +146,11 @@ public final class NpyImportJob {
         return new int[] {(int) s[0], (int) s[1], (int) s[2]};
     }
 
-    private record Producer(List<Item> items, int[] shape, int numClasses, HadoopConf conf) implements RecordProducer {
+    private record Producer(int[] shape, int numClasses, HadoopConf conf) implements RecordProducer<Item> {
         @Override
-        public void produce(int from, int to, RecordSink sink) throws IOException {
+        public void produce(long first, List<Item> items, RecordSink sink) throws IOException {
             Configuration c = conf.get();
-            for (int i = from; i < to; i++) {
-                Item it = items.get(i);
+            for (Item it : items) {
                 if (it.stray() != null) {
                     sink.rejected(it.stray(), "not named {i}.npy");
                 } else if (it.feature() == null) {

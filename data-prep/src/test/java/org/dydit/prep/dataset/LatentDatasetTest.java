@@ -43,13 +43,13 @@ class LatentDatasetTest {
         spec.recordsPerPart = perPart;
         spec.classes = List.of("a", "b", "c", "d", "e", "f", "g");
         spec.jobName = "test";
-        RecordProducer p = (from, to, sink) -> {
-            for (int i = from; i < to; i++) {
+        RecordProducer<Integer> p = (first, items, sink) -> {
+            for (int i : items) {
                 sink.record(i % 7, tensor(i));
                 sink.itemDone();
             }
         };
-        DatasetWriter.write(TestSpark.sc(), spec, p, N, tasks, System.err);
+        DatasetWriter.write(TestSpark.sc(), spec, p, IntStream.range(0, N).boxed().toList(), tasks, System.err);
         return Path.of(spec.out);
     }
 
