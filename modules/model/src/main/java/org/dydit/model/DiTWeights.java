@@ -37,40 +37,50 @@ public final class DiTWeights {
     public static void validate(DiTConfig cfg, Map<String, Tensor> weights, Object weightsSource, Object configSource)
             throws FormatException {
         Map<String, long[]> expected = DiTKeys.expected(cfg);
-        List<String> problems = new ArrayList<>();
         String firstKey = null;
+        String firstProblem = null;
+        List<String> others = new ArrayList<>();
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
             Tensor t = weights.get(e.getKey());
+            String want = Arrays.toString(e.getValue());
             String problem = null;
+            String brief = null;
             if (t == null) {
-                problem = "missing (config " + configSource + " expects shape " + Arrays.toString(e.getValue()) + ")";
+                problem = "missing (config " + configSource + " expects shape " + want + ")";
+                brief = "missing";
             } else if (!Arrays.equals(t.shape(), e.getValue())) {
-                problem = "shape " + Arrays.toString(t.shape()) + " in the weights, but config " + configSource
-                        + " (" + sizes(cfg) + ") implies " + Arrays.toString(e.getValue());
+                String got = Arrays.toString(t.shape());
+                problem = "shape " + got + " in the weights, but config " + configSource + " (" + sizes(cfg)
+                        + ") implies " + want;
+                brief = got + " instead of " + want;
             } else if (!t.dtype().isFloating()) {
-                problem = "dtype " + t.dtype() + " is not a floating point type";
+                problem = brief = "dtype " + t.dtype() + " is not a floating point type";
             }
-            if (problem != null) {
-                if (firstKey == null) firstKey = e.getKey();
-                problems.add("'" + e.getKey() + "' " + problem);
+            if (problem == null) continue;
+            if (firstKey == null) {
+                firstKey = e.getKey();
+                firstProblem = problem;
+            } else {
+                others.add("'" + e.getKey() + "' " + brief);
             }
         }
         for (Map.Entry<String, Tensor> e : weights.entrySet()) {
-            if (!expected.containsKey(e.getKey())) {
+            if (expected.containsKey(e.getKey())) continue;
+            String shape = Arrays.toString(e.getValue().shape());
+            if (firstKey == null) {
                 String why = DiTKeys.isRouterKey(e.getKey()) && !cfg.dynamic()
                         ? " (a DyDiT router, but config " + configSource + " has \"dynamic\": false)" : "";
-                if (firstKey == null) firstKey = e.getKey();
-                problems.add("'" + e.getKey() + "' unexpected: shape " + Arrays.toString(e.getValue().shape())
-                        + " is not part of the model of config " + configSource + why);
+                firstKey = e.getKey();
+                firstProblem = "unexpected: shape " + shape + " is not part of the model of config " + configSource + why;
+            } else {
+                others.add("'" + e.getKey() + "' unexpected");
             }
         }
-        if (!problems.isEmpty()) {
-            String first = problems.get(0);
-            String what = first.substring(firstKey.length() + 3);
-            String more = problems.size() == 1 ? "" : " (and " + (problems.size() - 1) + " more: "
-                    + String.join("; ", problems.subList(1, Math.min(problems.size(), 4)))
-                    + (problems.size() > 4 ? "; ..." : "") + ")";
-            throw FormatException.of(weightsSource, firstKey, what + more);
+        if (firstKey != null) {
+            String more = others.isEmpty() ? "" : " (and " + others.size() + " more: "
+                    + String.join("; ", others.subList(0, Math.min(others.size(), 3)))
+                    + (others.size() > 3 ? "; ..." : "") + ")";
+            throw FormatException.of(weightsSource, firstKey, firstProblem + more);
         }
     }
 
