@@ -16,6 +16,7 @@ import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.metadata.IIOMetadata;
 import org.w3c.dom.Node;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Decodes an image file to 8-bit interleaved RGB the way PIL's {@code Image.open(f).convert("RGB")}
@@ -45,7 +46,8 @@ public final class RgbImages {
 
     /** Decodes an image file's bytes; the exception's message says why it cannot be used. */
     public static Rgb decode(byte[] data) throws UnreadableImageException {
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(data))) {
+        // A memory-backed stream: ImageIO's default would spill every file to a temporary file first.
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
                 throw new UnreadableImageException("not a supported image format", null);
