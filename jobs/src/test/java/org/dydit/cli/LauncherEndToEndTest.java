@@ -141,6 +141,36 @@ class LauncherEndToEndTest {
         }
     }
 
+    /**
+     * The installed-Spark path: a stand-in SPARK_HOME whose jars/ holds Spark and its dependencies and
+     * whose bin/spark-submit runs SparkSubmit from them. Our code then reaches the driver only through
+     * the app jar and --jars, as on a real installation.
+     */
+    @Test
+    void anInstalledSparkGetsOurCodeThroughJars() throws Exception {
+        Path spark = tmp.resolve("spark-4.1");
+        Files.createDirectories(spark.resolve("jars"));
+        Files.createDirectories(spark.resolve("bin"));
+        String ours = ".*/(org/nd4j|org/bytedeco|info/picocli|com/twelvemonkeys|com/google/flatbuffers|org/dydit|org/junit|org/opentest4j|org/apiguardian)/.*";
+        for (String e : Files.readString(home.resolve("jobs/target/classpath.txt")).split(":")) {
+            Path j = Path.of(e);
+            if (e.contains("/repository/") && !e.matches(ours)) {
+                Files.createSymbolicLink(spark.resolve("jars").resolve(j.getFileName()), j);
+            }
+        }
+        Path submit = spark.resolve("bin/spark-submit");
+        Files.writeString(submit, "#!/usr/bin/env bash\nexec java --add-opens=java.base/java.nio=ALL-UNNAMED "
+                + "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED -cp \"$SPARK_HOME/jars/*\" "
+                + "org.apache.spark.deploy.SparkSubmit \"$@\"\n");
+        submit.toFile().setExecutable(true);
+        Launcher.Result r = Launcher.run(home, Map.of("SPARK_HOME", spark.toString()), 300, "spark-check", "--tasks", "1",
+                "--master", "local[1]", "--conf", "spark.ui.enabled=false");
+        assertEquals(0, r.code(), r::toString);
+        JsonNode j = JSON.readTree(r.out());
+        assertTrue(j.get("ok").asBoolean(), r::toString);
+        assertTrue(j.at("/tasks/0/natives").toString().contains("libnd4jcpu.so"), r::toString);
+    }
+
     /** A Spark job through SparkSubmit from the project's classpath, local master, real data. */
     @Test
     void prepRunsAsASparkApplication() throws Exception {

@@ -30,6 +30,7 @@ class LauncherTest {
     Path sparkCore;
     Path jackson;
     Path picocli;
+    Path nd4jGuava;
 
     @BeforeEach
     void fakeBuild() throws Exception {
@@ -40,8 +41,9 @@ class LauncherTest {
         sparkCore = jar(repo, "org/apache/spark/spark-core_2.13/4.1.3/spark-core_2.13-4.1.3.jar");
         jackson = jar(repo, "com/fasterxml/jackson/core/jackson-databind/2.21.2/jackson-databind-2.21.2.jar");
         picocli = jar(repo, "info/picocli/picocli/4.7.7/picocli-4.7.7.jar");
+        nd4jGuava = jar(repo, "org/nd4j/guava/1.0.0-M2.1/guava-1.0.0-M2.1.jar");
         appJar = jar(home, "jobs/target/dydit-jobs-0.1.0-SNAPSHOT.jar");
-        Launcher.writeBuild(home, appJar, List.of(plainNatives, avx512Natives, sparkCore, jackson, picocli));
+        Launcher.writeBuild(home, appJar, List.of(plainNatives, avx512Natives, sparkCore, jackson, picocli, nd4jGuava));
     }
 
     private static Path jar(Path base, String rel) throws Exception {
@@ -135,13 +137,15 @@ class LauncherTest {
         Path submit = jar(spark, "bin/spark-submit");
         submit.toFile().setExecutable(true);
         jar(spark, "jars/spark-core_2.13-4.1.2.jar");
-        jar(spark, "jars/jackson-databind-2.20.0.jar");
+        jar(spark, "jars/jackson-databind-2.21.2.jar");
+        jar(spark, "jars/guava-32.0.0-jre.jar");
         Launcher.Result r = dry(Map.of("SPARK_HOME", spark.toString()), "prep", "fmnist", "--out", "x");
         assertEquals(0, r.code(), r::toString);
         List<String> a = argv(r);
         assertEquals(submit.toString(), a.get(0));
         List<String> jars = Arrays.asList(a.get(a.indexOf("--jars") + 1).split(","));
         assertTrue(jars.contains(picocli.toString()) && jars.contains(plainNatives.toString()), jars::toString);
+        assertTrue(jars.contains(nd4jGuava.toString()), "same artifact name, another library: " + jars);
         assertFalse(jars.contains(sparkCore.toString()) || jars.contains(jackson.toString()), "Spark's own: " + jars);
         assertFalse(a.contains("--master"), "the installation's defaults choose the master: " + a);
         assertEquals(List.of("prep", "fmnist", "--out", "x"), after(a, appJar.toString()));
