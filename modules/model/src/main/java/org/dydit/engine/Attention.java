@@ -9,8 +9,21 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class Attention {
     private Attention() {}
 
+    /** Set to false (system property dydit.engine.javaAttention=false) to force ND4J's batched matmul. */
+    static boolean javaEnabled = !"false".equals(System.getProperty("dydit.engine.javaAttention"));
+
+    private static boolean useJava(INDArray q) {
+        return javaEnabled && q.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT
+                && JavaAttention.supports((int) q.size(1), (int) q.size(2));
+    }
+
     /** s <- q k^T, softmax in place (s becomes P), o <- P v. */
     static void forward(INDArray q, INDArray k, INDArray v, INDArray s, INDArray o, Profile prof) {
+        if (useJava(q)) {
+            JavaAttention.forward(Buf.of(q), Buf.of(k), Buf.of(v), Buf.of(s), Buf.of(o), (int) q.size(0), (int) q.size(1), (int) q.size(2));
+            prof.lap(Profile.Phase.ATTENTION);
+            return;
+        }
         Mm.batched(q, k, s, false, true);
         prof.lap(Profile.Phase.ATTENTION);
         Kernels.softmaxRows(Buf.of(s), (int) s.size(2));
@@ -25,6 +38,12 @@ final class Attention {
      */
     static void backward(INDArray q, INDArray k, INDArray v, INDArray p, INDArray dO, INDArray dP,
                          INDArray dQ, INDArray dK, INDArray dV, Profile prof) {
+        if (useJava(q)) {
+            JavaAttention.backward(Buf.of(q), Buf.of(k), Buf.of(v), Buf.of(p), Buf.of(dO), Buf.of(dQ), Buf.of(dK), Buf.of(dV),
+                    (int) q.size(0), (int) q.size(1), (int) q.size(2));
+            prof.lap(Profile.Phase.ATTENTION);
+            return;
+        }
         Mm.batched(dO, v, dP, false, true);
         Mm.batched(p, dO, dV, true, false);
         prof.lap(Profile.Phase.ATTENTION);
