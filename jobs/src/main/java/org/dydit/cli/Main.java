@@ -26,6 +26,7 @@ import java.io.PrintWriter;
                 BackendCommand.class,
                 PrepCommand.class,
                 SparkCheckCommand.class,
+                BenchCommand.class, TrainCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,0 +1,167 @@
+package org.dydit.cli;
+
+import org.dydit.engine.DiTParams;
+import org.dydit.engine.EngineTrainer;
+import org.dydit.engine.SyntheticLatents;
+import org.dydit.engine.TrainCheckpoint;
+import org.dydit.model.DiTConfig;
+import org.dydit.model.DiTModel;
+import org.nd4j.linalg.api.buffer.DataType;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code dydit train}: single-process training of a DiT on the hand-written engine. The data is the synthetic
+ * in-memory class-conditional set ({@link SyntheticLatents}) until the prepared-dataset reader lands.
+ * Checkpoints are folders: {@code model/} (EMA weights, a model folder) plus the training state.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train a DiT in this process on the hand-written engine (AdamW, gradient clipping, EMA) and "
+                + "write checkpoints (model/ with the EMA weights + train_state.*). Prints a JSON summary on stdout; "
+                + "progress goes to stderr.",
+                "Data: a synthetic in-memory class-conditional latent set (--data synthetic)."})
+final class TrainCommand implements Callable<Integer> {
+
+    static final class Start {
+        @Option(names = "--model", paramLabel = "NAME",
+                description = "Fresh paper-initialised model: 'tiny' (input 8, patch 2, width 64, 2 blocks, 4 heads, "
+                        + "10 classes) or DiT-{S,B,L,XL}/{2,4,8}.")
+        String model;
+
+        @Option(names = "--config", paramLabel = "FILE", description = "Fresh model of this config.json.")
+        Path config;
+
+        @Option(names = "--model-dir", paramLabel = "DIR", description = "Start from the weights of this model folder.")
+        Path modelDir;
+
+        @Option(names = "--resume", paramLabel = "DIR", description = "Continue from this training checkpoint folder.")
+        Path resume;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Start start;
+
+    @Option(names = "--out", paramLabel = "DIR", required = true, description = "Checkpoint folder (replaced atomically).")
+    Path out;
+
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "100", description = "Train until this step count (default ${DEFAULT-VALUE}).")
+    long steps;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "Samples per step (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "1e-4", description = "AdamW learning rate (default ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--beta1", defaultValue = "0.9") double beta1;
+    @Option(names = "--beta2", defaultValue = "0.999") double beta2;
+    @Option(names = "--adam-eps", defaultValue = "1e-8") double adamEps;
+
+    @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW weight decay (default ${DEFAULT-VALUE}).")
+    double weightDecay;
+
+    @Option(names = "--clip-norm", defaultValue = "0", description = "Max gradient L2 norm; 0 = no clipping (default).")
+    double clipNorm;
+
+    @Option(names = "--ema-decay", defaultValue = "0.9999", description = "EMA decay per step (default ${DEFAULT-VALUE}).")
+    double emaDecay;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of initialisation, data, timesteps, noise, label dropout.")
+    long seed;
+
+    @Option(names = "--data", defaultValue = "synthetic", description = "Training data: synthetic (default).")
+    String data;
+
+    @Option(names = "--checkpoint-every", paramLabel = "N", defaultValue = "0",
+            description = "Also checkpoint every N steps (0: only at the end).")
+    long checkpointEvery;
+
+    @Option(names = "--log-every", paramLabel = "N", defaultValue = "10", description = "Progress line every N steps.")
+    long logEvery;
+
+    @Spec
+    CommandSpec spec;
+
+    static DiTConfig tiny() {
+        return new DiTConfig(8, 2, 4, 64, 2, 4, 10, true, 0.1, 4.0, false);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (!"synthetic".equals(data)) throw new IllegalArgumentException("--data: only 'synthetic' is available, got '" + data + "'");
+        if (batch < 1) throw new IllegalArgumentException("--batch must be positive, got " + batch);
+        PrintWriter err = spec.commandLine().getErr();
+        EngineTrainer tr;
+        if (start.resume != null) {
+            tr = TrainCheckpoint.load(start.resume);
+            err.printf("train: resumed %s at step %d%n", start.resume, tr.step());
+        } else {
+            DiTModel m;
+            if (start.modelDir != null) {
+                m = DiTModel.load(start.modelDir);
+            } else {
+                DiTConfig cfg;
+                if (start.config != null) cfg = DiTConfig.read(start.config);
+                else cfg = "tiny".equalsIgnoreCase(start.model) ? tiny() : DiTConfig.preset(start.model);
+                m = DiTModel.init(cfg, seed);
+            }
+            EngineTrainer.Settings s = new EngineTrainer.Settings(lr, beta1, beta2, adamEps, weightDecay, clipNorm, emaDecay, seed);
+            tr = new EngineTrainer(DiTParams.of(m.config(), m.weights(), DataType.FLOAT), s);
+        }
+        try (EngineTrainer trainer = tr) {
+            DiTConfig cfg = trainer.config();
+            SyntheticLatents set = new SyntheticLatents(cfg, trainer.settings().seed());
+            float[] x0 = new float[batch * set.perSample()];
+            int[] y = new int[batch];
+            long startStep = trainer.step();
+            double first = Double.NaN, last = Double.NaN, window = 0;
+            int inWindow = 0;
+            long t0 = System.nanoTime();
+            while (trainer.step() < steps) {
+                set.batch(trainer.step(), x0, y);
+                EngineTrainer.StepResult r = trainer.step(x0, y);
+                if (!Double.isFinite(r.loss())) {
+                    throw new IllegalStateException("loss is " + r.loss() + " at step " + r.step() + "; last checkpoint is kept");
+                }
+                if (Double.isNaN(first)) first = r.loss();
+                last = r.loss();
+                window += r.loss();
+                inWindow++;
+                if (logEvery > 0 && (r.step() % logEvery == 0 || r.step() == steps)) {
+                    err.printf("train: step %d/%d  loss %.4f (mean of last %d: %.4f)  mse %.4f  vb %.4f  |g| %.3g  %.2f s/step%n",
+                            r.step(), steps, r.loss(), inWindow, window / inWindow, r.mse(), r.vb(), r.gradNorm(),
+                            (System.nanoTime() - t0) / 1e9 / (r.step() - startStep));
+                    err.flush();
+                    window = 0;
+                    inWindow = 0;
+                }
+                if (checkpointEvery > 0 && r.step() % checkpointEvery == 0 && r.step() < steps) {
+                    TrainCheckpoint.save(trainer, out);
+                    err.printf("train: checkpoint %s (step %d)%n", out, r.step());
+                }
+            }
+            TrainCheckpoint.save(trainer, out);
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("steps", trainer.step());
+            summary.put("steps_this_run", trainer.step() - startStep);
+            summary.put("first_loss", first);
+            summary.put("last_loss", last);
+            summary.put("seconds", (System.nanoTime() - t0) / 1e9);
+            summary.put("checkpoint", out.toAbsolutePath().toString());
+            summary.put("model_dir", out.resolve(TrainCheckpoint.MODEL_DIR).toAbsolutePath().toString());
+            spec.commandLine().getOut().println(Json.write(summary));
+            if (!Files.isDirectory(out.resolve(TrainCheckpoint.MODEL_DIR))) throw new IllegalStateException("checkpoint not written");
+        }
+        return Main.EXIT_OK;
+    }
+}
