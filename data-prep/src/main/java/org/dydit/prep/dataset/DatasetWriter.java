@@ -53,6 +53,7 @@ public final class DatasetWriter {
         Path tmp = new Path(out.getParent(), "." + out.getName() + ".incomplete-" + UUID.randomUUID().toString().substring(0, 8));
         if (!fs.mkdirs(tmp)) throw new IOException("cannot create temporary folder " + tmp);
         boolean done = false;
+        String description = sc.getLocalProperty("spark.job.description");
         try {
             Manifest m = writeInto(sc, spec, producer, items, tasks, tmp, conf, log);
             if (fs.exists(out)) {
@@ -63,6 +64,7 @@ public final class DatasetWriter {
             done = true;
             return m;
         } finally {
+            sc.setJobDescription(description);
             if (!done) {
                 try {
                     fs.delete(tmp, true);

@@ -37,7 +37,7 @@ final class ImageFolder {
         if (!fs.exists(dir)) throw new IOException("input folder " + root + " does not exist");
         if (!fs.getFileStatus(dir).isDirectory()) throw new IOException("input " + root + " is not a folder");
         FileStatus[] top = fs.listStatus(dir);
-        // Byte-wise name order, as Python's sorted() orders the folder names torchvision reads.
+        // String order, which is Python's sorted() (torchvision's class order) for names within the BMP.
         java.util.Arrays.sort(top, Comparator.comparing(s -> s.getPath().getName()));
         List<String> classes = new ArrayList<>();
         List<Entry> entries = new ArrayList<>();
