@@ -75,6 +75,19 @@ public final class LatentDataset implements Serializable {
         return open(dir, sc.hadoopConfiguration());
     }
 
+    /**
+     * Fails, naming the manifest, unless the records are [C, H, W] = {@code expected} (for example a model
+     * built for 4×32×32 latents given a pixel dataset).
+     */
+    public LatentDataset requireShape(int... expected) throws DatasetException {
+        if (!java.util.Arrays.equals(manifest.shape, expected)) {
+            throw new DatasetException(new Path(dir, Manifest.FILE_NAME) + ": records have shape "
+                    + java.util.Arrays.toString(manifest.shape) + " (encoder " + manifest.encoder + "), expected "
+                    + java.util.Arrays.toString(expected));
+        }
+        return this;
+    }
+
     /** A run of consecutive records inside one part file. */
     record Block(int part, long first, int count) implements Serializable {}
 

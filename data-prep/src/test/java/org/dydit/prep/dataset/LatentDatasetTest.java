@@ -68,6 +68,9 @@ class LatentDatasetTest {
         JavaSparkContext sc = TestSpark.sc();
         LatentDataset ds = LatentDataset.open(sc, dir.toString());
         assertEquals(8, ds.manifest().parts.size());
+        ds.requireShape(2, 3, 4);
+        DatasetException e = assertThrows(DatasetException.class, () -> ds.requireShape(4, 32, 32));
+        assertTrue(e.getMessage().contains("manifest.json") && e.getMessage().contains("[2, 3, 4]"), e.getMessage());
         List<LabeledTensor> all = ds.records(sc).collect();
         assertEquals(N, all.size());
         for (int i = 0; i < N; i++) {
