@@ -1,0 +1,51 @@
+package org.dydit.dydit;
+
+import org.dydit.formats.SafeTensors;
+import org.dydit.formats.Tensor;
+import org.dydit.model.DiTModel;
+import org.dydit.model.NdTensors;
+import org.dydit.testkit.Approx;
+import org.dydit.testkit.Golden;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+/**
+ * DyDiT parity with the reference PyTorch code on {@code $DYDIT_GOLDEN/dydit}: the dynamic output, the three masks
+ * (exactly) and the complete model's output, for the SameDiff reference graph and for the engine with its routers.
+ * Sizes come only from the files.
+ */
+class DyDiTGoldenTest {
+
+    static void assertClose(String what, Tensor want, INDArray got) {
+        assertArrayEquals(want.shape(), got.shape(), what + " shape");
+        Approx.assertClose(what, want.toFloats(), NdTensors.toTensor(got).toFloats(), Approx.F32_ATOL, Approx.F32_RTOL);
+    }
+
+    static void assertExact(String what, Tensor want, INDArray got) {
+        assertArrayEquals(want.shape(), got.shape(), what + " shape");
+        assertArrayEquals(want.toFloats(), NdTensors.toTensor(got.castTo(DataType.FLOAT)).toFloats(), what);
+    }
+
+    @Test
+    void referenceGraphMatchesTheReference() throws IOException {
+        Path dir = Golden.path("dydit");
+        DyDiTForward f = new DyDiTForward(DiTModel.load(dir));
+        try (SafeTensors cases = SafeTensors.open(dir.resolve("cases.safetensors"))) {
+            INDArray x = NdTensors.toNd(cases.get("x"), DataType.FLOAT);
+            INDArray t = NdTensors.toNd(cases.get("t"), DataType.FLOAT);
+            INDArray y = NdTensors.toNd(cases.get("y"), DataType.INT64);
+            DyDiTOutput o = f.forward(x, t, y);
+            assertExact("attn_mask", cases.get("attn_mask"), o.attnMask());
+            assertExact("mlp_mask", cases.get("mlp_mask"), o.mlpMask());
+            assertExact("token_mask", cases.get("token_mask"), o.tokenMask());
+            assertClose("out", cases.get("out"), o.out());
+            assertClose("complete_out", cases.get("complete_out"), f.complete(x, t, y));
+        }
+    }
+}
