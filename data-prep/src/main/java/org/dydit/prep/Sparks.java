@@ -11,6 +11,8 @@ public final class Sparks {
         SparkConf conf = new SparkConf();
         if (!conf.contains("spark.master")) conf.setMaster("local[*]");
         conf.setIfMissing("spark.app.name", appName);
+        // Our own progress line says more (files, rate, ETA); Spark's bar would overwrite it on a terminal.
+        conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         return new JavaSparkContext(conf);
     }
 }
