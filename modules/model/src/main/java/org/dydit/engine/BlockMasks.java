@@ -16,4 +16,18 @@ public final class BlockMasks {
     public INDArray dHead;
     public INDArray dChannel;
     public INDArray dToken;
+    /** Where a token router reads the stream and hands back its gradient (null: {@code token} is fixed). */
+    public TokenHook tokenHook;
+
+    /**
+     * DyDiT's token router acts between the attention update and the MLP update of the same block, so the block
+     * calls it there: {@link #forward} with the residual stream after attention (B*T, D), which must fill
+     * {@code token}; {@link #backward} once {@code dToken} holds d loss / d mask, adding the router's
+     * d loss / d stream into {@code dx} (B*T, D) before the attention branch's backward reads it.
+     */
+    public interface TokenHook {
+        void forward(INDArray x1);
+
+        void backward(INDArray dx);
+    }
 }

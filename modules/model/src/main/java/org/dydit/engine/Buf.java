@@ -31,6 +31,24 @@ public abstract class Buf {
         set(i, get(i) + v);
     }
 
+    /** Copies {@code len} elements starting at {@code off} into {@code dst[dOff..]} (bulk; rows of a kernel). */
+    public abstract void read(int off, double[] dst, int dOff, int len);
+
+    /** Copies {@code src[sOff..sOff+len)} to elements {@code off..} (rounded to the array's type). */
+    public abstract void write(int off, double[] src, int sOff, int len);
+
+    /** Per-thread float staging for bulk row copies of float32 arrays. */
+    private static final ThreadLocal<float[]> STAGE = ThreadLocal.withInitial(() -> new float[1024]);
+
+    static float[] stage(int len) {
+        float[] f = STAGE.get();
+        if (f.length < len) {
+            f = new float[Math.max(len, 2 * f.length)];
+            STAGE.set(f);
+        }
+        return f;
+    }
+
     /** The raw bytes (native order), for Vector API kernels on float32 data. */
     public abstract ByteBuffer bytes();
 
@@ -68,6 +86,20 @@ public abstract class Buf {
         @Override public void set(int i, double v) { b.put(i, (float) v); }
         @Override public ByteBuffer bytes() { return bb; }
         @Override public boolean isFloat() { return true; }
+
+        @Override
+        public void read(int off, double[] dst, int dOff, int len) {
+            float[] f = stage(len);
+            b.get(off, f, 0, len);
+            for (int i = 0; i < len; i++) dst[dOff + i] = f[i];
+        }
+
+        @Override
+        public void write(int off, double[] src, int sOff, int len) {
+            float[] f = stage(len);
+            for (int i = 0; i < len; i++) f[i] = (float) src[sOff + i];
+            b.put(off, f, 0, len);
+        }
     }
 
     static final class D extends Buf {
@@ -84,5 +116,15 @@ public abstract class Buf {
         @Override public void set(int i, double v) { b.put(i, v); }
         @Override public ByteBuffer bytes() { return bb; }
         @Override public boolean isFloat() { return false; }
+
+        @Override
+        public void read(int off, double[] dst, int dOff, int len) {
+            b.get(off, dst, dOff, len);
+        }
+
+        @Override
+        public void write(int off, double[] src, int sOff, int len) {
+            b.put(off, src, sOff, len);
+        }
     }
 }

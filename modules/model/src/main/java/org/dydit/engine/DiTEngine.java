@@ -67,6 +67,25 @@ public final class DiTEngine implements AutoCloseable {
         this.masks = masks;
     }
 
+    /**
+     * DyDiT's timestep (width) routers read the timestep embedding E_t: {@link #forward} gets E_t (B, D) after the
+     * timestep MLP and before the first block (it sets the blocks' head and channel masks); {@link #backward} gets
+     * d loss / d E_t (B, D) after the blocks' backward and adds the routers' share to it, before the timestep MLP's
+     * backward reads it.
+     */
+    public interface TimestepHook {
+        void forward(INDArray tEmb);
+
+        void backward(INDArray dTEmb);
+    }
+
+    private TimestepHook timestepHook;
+
+    /** The timestep routers' hook, or null. */
+    public void setTimestepHook(TimestepHook hook) {
+        this.timestepHook = hook;
+    }
+
     /** Buffers of one batch size. */
     private final class State {
         final int b;
@@ -163,6 +182,7 @@ public final class DiTEngine implements AutoCloseable {
         }
         Kernels.silu(cB, Buf.of(s.siluC));
         profile.lap(ELEMENTWISE);
+        if (timestepHook != null) timestepHook.forward(s.tEmb);
         for (int i = 0; i < cfg.depth(); i++) {
             DiTBlock.forward(s.dims, blocks[i], s.acts[i], s.scratch, s.siluC, s.xs[i], s.xs[i + 1], mask(i), profile);
         }
@@ -223,6 +243,8 @@ public final class DiTEngine implements AutoCloseable {
         gTable.assign(0);
         Buf gt = Buf.of(gTable), dc = Buf.of(s.dC);
         for (int i = 0; i < b; i++) for (int j = 0; j < d; j++) gt.add(s.labels[i] * d + j, dc.get(i * d + j));
+        // from here on dC stands for d loss / d E_t, which also reaches E_t through the timestep routers
+        if (timestepHook != null) timestepHook.backward(s.dC);
         // timestep MLP
         Kernels.columnSums(dc, Buf.of(grads.get(DiTKeys.T_MLP2 + ".bias")));
         profile.lap(ELEMENTWISE);
