@@ -2,7 +2,11 @@ package org.dydit.dydit;
 
 import org.dydit.formats.SafeTensors;
 import org.dydit.formats.Tensor;
+import org.dydit.engine.DiTEngine;
+import org.dydit.engine.DiTParams;
+import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTModel;
+import org.dydit.model.DiTWeights;
 import org.dydit.model.NdTensors;
 import org.dydit.testkit.Approx;
 import org.dydit.testkit.Golden;
@@ -46,6 +50,30 @@ class DyDiTGoldenTest {
             assertExact("token_mask", cases.get("token_mask"), o.tokenMask());
             assertClose("out", cases.get("out"), o.out());
             assertClose("complete_out", cases.get("complete_out"), f.complete(x, t, y));
+        }
+    }
+
+    @Test
+    void engineWithRoutersMatchesTheReference() throws IOException {
+        Path dir = Golden.path("dydit");
+        DiTConfig cfg = DiTConfig.read(dir.resolve("config.json"));
+        DiTParams p = DiTParams.of(cfg, DiTWeights.readSafetensors(dir.resolve("model.safetensors")), DataType.FLOAT);
+        try (DiTEngine e = new DiTEngine(p); SafeTensors cases = SafeTensors.open(dir.resolve("cases.safetensors"))) {
+            INDArray x = NdTensors.toNd(cases.get("x"), DataType.FLOAT);
+            double[] t = cases.get("t").toDoubles();
+            long[] yl = cases.get("y").toLongs();
+            int[] y = new int[yl.length];
+            for (int i = 0; i < y.length; i++) y[i] = Math.toIntExact(yl[i]);
+            DyDiTRouting routing = new DyDiTRouting(e, GumbelSigmoid.TAU);
+            routing.attach();
+            DyDiTOutput o = routing.output(e.forward(x, t, y).dup());
+            assertExact("engine attn_mask", cases.get("attn_mask"), o.attnMask());
+            assertExact("engine mlp_mask", cases.get("mlp_mask"), o.mlpMask());
+            assertExact("engine token_mask", cases.get("token_mask"), o.tokenMask());
+            assertClose("engine out", cases.get("out"), o.out());
+            routing.detach();
+            assertClose("engine complete_out", cases.get("complete_out"), e.forward(x, t, y));
+            routing.close();
         }
     }
 }
