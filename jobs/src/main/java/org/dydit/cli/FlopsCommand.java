@@ -69,7 +69,7 @@ final class FlopsCommand implements Callable<Integer> {
                 throw new java.io.FileNotFoundException("model folder " + source.modelDir + " has no config.json");
             }
             c = DiTConfig.read(file);
-            name = null;
+            name = source.modelDir.toString();
         }
         boolean custom = patchSize != null || depth != null || hiddenSize != null || numHeads != null || mlpRatio != null;
         c = new DiTConfig(

@@ -43,6 +43,7 @@ class MainTest {
         assertEquals(DiTFlops.of(c).totalMacs(), j.get("macs").asLong());
         assertEquals(16, j.at("/config/input_size").asInt());
         assertEquals(3, j.at("/config/in_channels").asInt());
+        assertEquals(dir.toString(), j.get("model").asText());
     }
 
     @Test
