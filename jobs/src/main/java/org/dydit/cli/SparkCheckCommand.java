@@ -36,7 +36,8 @@ final class SparkCheckCommand implements Callable<Integer> {
     CommandSpec spec;
 
     record TaskReport(int partition, String executor, long pid, int executorCores, int taskCpus, int threads,
-                      int masterThreads, int ompThreads, int blasThreads, List<String> natives) implements Serializable {
+                      int masterThreads, int ompThreads, int blasThreads, boolean vectorApi, List<String> natives)
+            implements Serializable {
     }
 
     @Override
@@ -78,6 +79,7 @@ final class SparkCheckCommand implements Callable<Integer> {
                 org.nd4j.linalg.factory.Nd4j.getEnvironment().maxMasterThreads(),
                 org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads(),
                 org.nd4j.linalg.factory.Nd4j.factory().blas().getMaxThreads(),
+                ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(),   // the engine's kernels need it
                 BackendCommand.mappedNativeLibraries());
         return List.of(r).iterator();
     }

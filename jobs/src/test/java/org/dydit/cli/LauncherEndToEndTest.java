@@ -136,6 +136,7 @@ class LauncherEndToEndTest {
         for (JsonNode t : j.get("tasks")) {
             assertFalse(t.get("executor").asText().equals("driver"), "ran in an executor JVM: " + r);
             assertEquals(1, t.get("threads").asInt(), "2 cores, 2 tasks at once: " + r);
+            assertTrue(t.get("vectorApi").asBoolean(), "executors get jdk.incubator.vector: " + r);
             String libs = t.get("natives").toString();
             assertTrue(libs.contains("/linux-x86_64/libnd4jcpu.so") && !libs.contains("avx512"), r::toString);
         }

@@ -180,6 +180,14 @@ class LauncherTest {
     }
 
     @Test
+    void executorJavaOptionsAreTheUsersOwn() throws Exception {
+        List<String> none = argv(dry(Map.of(), "prep", "fmnist"));
+        assertFalse(none.stream().anyMatch(s -> s.startsWith("spark.executor.extraJavaOptions")), none::toString);
+        List<String> own = argv(dry(Map.of(), "prep", "fmnist", "--conf", "spark.executor.extraJavaOptions=-XX:+UseG1GC -Da=b"));
+        assertTrue(containsPair(own, "--conf", "spark.executor.extraJavaOptions=-XX:+UseG1GC -Da=b"), own::toString);
+    }
+
+    @Test
     void localClusterGetsASparkHomeLinkingTheBuild() throws Exception {
         Launcher.Result r = dry(Map.of(), "spark-check", "--master", "local-cluster[2,1,1024]");
         assertEquals(0, r.code(), r::toString);
