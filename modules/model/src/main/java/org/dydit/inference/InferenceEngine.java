@@ -1,0 +1,432 @@
+package org.dydit.inference;
+
+import org.dydit.diffusion.DenoiseModel;
+import org.dydit.engine.Buf;
+import org.dydit.model.DiTConfig;
+import org.dydit.model.DiTKeys;
+import org.dydit.model.DiTModel;
+import org.dydit.model.flops.DiTFlops;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The sampling engine for DiT and DyDiT models: a forward pass that really skips what DyDiT's routers switch
+ * off, in float32 with ND4J gemm into preallocated buffers and fused Java kernels for the rest.
+ *
+ * <ul>
+ *   <li>TDW: the active heads and MLP channel groups depend only on t ({@link TimestepWidths}); each layer runs
+ *   qkv, attention and proj on the active heads only and the MLP on the active groups only, with weights sliced
+ *   once per distinct set ({@link WidthSlices}). The full proj and fc2 biases are always added, as in the masked
+ *   reference.</li>
+ *   <li>SDT: per layer the token router scores every row of the residual stream after attention; the kept rows
+ *   of the whole batch are gathered, run through LN, modulate, MLP and gate, and scatter-added back; skipped
+ *   rows are left as they are (exactly the masked reference, whose skipped rows get a zero update).</li>
+ *   <li>{@link Mode#STATIC} runs the same code at full width with every token and no routers: the plain DiT
+ *   (for a DyDiT model, its complete model), which is the speed baseline.</li>
+ * </ul>
+ * Samples sharing a timestep run as one batch (classifier-free guidance is one batch of 2n through
+ * {@link org.dydit.diffusion.ClassifierFreeGuidance}); a batch with several timesteps runs per timestep.
+ * Not thread-safe: one engine per thread.
+ */
+public final class InferenceEngine implements DenoiseModel, AutoCloseable {
+    public enum Mode { DYNAMIC, STATIC }
+
+    private final DiTConfig cfg;
+    private final Mode mode;
+    private final InferenceWeights w;
+    private final TimestepWidths widths;
+    private final WidthSlices slices;
+    private final DiTFlops flops;
+    private final float[] pos;
+    private final int tokens, d, routerHidden;
+    private Buffers buf;
+    private ForwardStats last;
+    private float[][] tokenLogits;     // per layer, of the last forward, when recording
+    private boolean recordTokenLogits;
+
+    public InferenceEngine(DiTModel model, Mode mode) {
+        this.cfg = model.config();
+        if (mode == Mode.DYNAMIC && !cfg.dynamic()) {
+            throw new IllegalArgumentException("the model is a DiT (\"dynamic\": false in its config): it has no routers; "
+                    + "run it statically");
+        }
+        if (cfg.dynamic() && cfg.numHeads() > 63) throw new IllegalArgumentException("at most 63 heads, got " + cfg.numHeads());
+        this.mode = mode;
+        this.w = new InferenceWeights(cfg, model.weights());
+        this.widths = new TimestepWidths(cfg, w, mode == Mode.DYNAMIC);
+        this.slices = new WidthSlices(cfg, w);
+        this.flops = DiTFlops.of(cfg);
+        this.pos = w.heap(DiTKeys.POS_EMBED);
+        this.tokens = cfg.tokens();
+        this.d = cfg.hiddenSize();
+        this.routerHidden = cfg.dynamic() ? DiTKeys.tokenRouterHidden(cfg) : 0;
+    }
+
+    /** Loads a model folder ({@code config.json} + {@code model.safetensors}). */
+    public static InferenceEngine load(Path modelDir, Mode mode) throws IOException {
+        return new InferenceEngine(DiTModel.load(modelDir), mode);
+    }
+
+    public DiTConfig config() {
+        return cfg;
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    /** The statistics of the last {@link #forward} call. */
+    public ForwardStats lastStats() {
+        return last;
+    }
+
+    /** Keep each layer's token logits of the next forward passes ({@link #tokenLogits}), for calibration. */
+    public void recordTokenLogits(boolean on) {
+        recordTokenLogits = on;
+    }
+
+    /** Layer l's token logits of the last forward (B*T, in the order of the last timestep group). */
+    public float[] tokenLogits(int layer) {
+        return tokenLogits == null ? null : tokenLogits[layer];
+    }
+
+    /**
+     * Precomputes the TDW decisions and sliced weights of every timestep in {@code originalTimesteps} (a sampling
+     * schedule), so that the loop itself only looks them up.
+     */
+    public void prepare(int[] originalTimesteps) {
+        for (int t : originalTimesteps) {
+            TimestepWidths.Plan p = widths.plan(t);
+            for (int l = 0; l < cfg.depth(); l++) {
+                slices.attn(l, p.heads()[l]);
+                slices.mlp(l, p.groups()[l]);
+            }
+        }
+    }
+
+    /** Active heads per layer at timestep t (head 0 always; every head in {@link Mode#STATIC}). */
+    public int[][] activeHeads(int t) {
+        return deepCopy(widths.plan(t).heads());
+    }
+
+    /** Active MLP channel groups per layer at timestep t. */
+    public int[][] activeGroups(int t) {
+        return deepCopy(widths.plan(t).groups());
+    }
+
+    /** The smallest |width-router logit| at timestep t (infinite for a static engine). */
+    public double widthMargin(int t) {
+        return widths.plan(t).minMargin();
+    }
+
+    /** Distinct sliced weight sets built so far. */
+    public int slicesBuilt() {
+        return slices.cached();
+    }
+
+    @Override
+    public float[] apply(float[] x, long[] shape, int[] originalTimesteps, int[] labels) {
+        return forward(x, shape, originalTimesteps, labels);
+    }
+
+    /**
+     * The model output (B, outChannels, H, W) for x (B, C, H, W), original timesteps t and labels y
+     * ({@code num_classes} = null class).
+     */
+    public float[] forward(float[] x, long[] shape, int[] t, int[] y) {
+        int b = check(x, shape, t, y);
+        int per = cfg.inChannels() * cfg.inputSize() * cfg.inputSize();
+        int perOut = cfg.outChannels() * cfg.inputSize() * cfg.inputSize();
+        float[] out = new float[b * perOut];
+        Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
+        for (int i = 0; i < b; i++) groups.computeIfAbsent(t[i], k -> new ArrayList<>()).add(i);
+        Acc acc = new Acc(b);
+        if (groups.size() == 1) {
+            run(x, b, t[0], y, out, acc);
+        } else {
+            for (Map.Entry<Integer, List<Integer>> g : groups.entrySet()) {
+                List<Integer> idx = g.getValue();
+                int n = idx.size();
+                float[] xs = new float[n * per], os = new float[n * perOut];
+                int[] ys = new int[n];
+                for (int i = 0; i < n; i++) {
+                    System.arraycopy(x, idx.get(i) * per, xs, i * per, per);
+                    ys[i] = y[idx.get(i)];
+                }
+                run(xs, n, g.getKey(), ys, os, acc);
+                for (int i = 0; i < n; i++) System.arraycopy(os, i * perOut, out, idx.get(i) * perOut, perOut);
+            }
+        }
+        last = acc.stats();
+        return out;
+    }
+
+    /** One batch of n samples at timestep t. */
+    private void run(float[] x, int n, int t, int[] y, float[] out, Acc acc) {
+        Buffers s = buffers(n);
+        int m = n * tokens, depth = cfg.depth(), hd = cfg.headDim(), gsz = cfg.mlpHidden() / cfg.numHeads();
+        TimestepWidths.Plan plan = widths.plan(t);
+        boolean dyn = mode == Mode.DYNAMIC;
+        if (recordTokenLogits && dyn) tokenLogits = new float[depth][];
+
+        // patch embedding + bias + fixed position embedding
+        int pp = cfg.inChannels() * cfg.patchSize() * cfg.patchSize();
+        patchify(x, n, s.stage);
+        s.patches.fb.put(0, s.stage, 0, m * pp);
+        gemm(s.patches.view(m, pp), w.get(DiTKeys.PATCH_W), s.xs.view(m, d));
+        addBiasAndPos(s.xs.fb, m, w.heap(DiTKeys.PATCH_B));
+
+        // c = E_t + y_emb; every adaLN reads SiLU(c)
+        float[] table = w.heap(DiTKeys.LABEL_TABLE), e = plan.tEmb();
+        float[] siluC = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < d; j++) {
+                float c = e[j] + table[y[i] * d + j];
+                siluC[i * d + j] = (float) (c / (1 + Math.exp(-c)));
+            }
+        }
+        s.siluC.fb.put(0, siluC, 0, n * d);
+        float[] ada = new float[n * 6 * d];
+
+        acc.macs += (double) n * (flops.embeddingMacs() + flops.finalLayerMacs() + depth * flops.adaLNMacs());
+        acc.staticMacs += (double) n * flops.totalMacs();
+        for (int l = 0; l < depth; l++) {
+            adaLN(s, n, DiTKeys.adaLN(l), 6 * d, ada);
+            // attention on the active heads
+            WidthSlices.Attn at = slices.attn(l, plan.heads()[l]);
+            int aw = at.heads() * hd;
+            RowKernels.lnModulate(s.xs.fb, null, m, ada, 6 * d, 0, d, tokens, d, s.xm.fb);
+            gemm(s.xm.view(m, d), at.qkvW(), s.qkv.view(m, 3 * aw));
+            HeadAttention.forward(s.qkv.fb, at.qkvB(), n, tokens, at.heads(), hd, s.att.fb);
+            gemm(s.att.view(m, aw), at.projW(), s.br.view(m, d));
+            RowKernels.gatedScatterAdd(s.xs.fb, null, m, s.br.fb, w.heap(DiTKeys.proj(l) + ".bias"), ada, 6 * d, 2 * d, tokens, d);
+            acc.macs += (double) n * flops.attentionMacs(tokens, at.heads());
+            acc.heads[l] += (double) n * at.heads();
+
+            // SDT: the rows the token router keeps, over the whole batch
+            int[] rows = null;
+            int kept = m;
+            if (dyn) {
+                gemm(s.xs.view(m, d), w.get(DiTKeys.tokenRouter0(l) + ".weight"), s.th.view(m, routerHidden));
+                float[] logits = s.logits;
+                RowKernels.tokenLogits(s.th.fb, m, routerHidden, w.heap(DiTKeys.tokenRouter0(l) + ".bias"),
+                        w.heap(DiTKeys.tokenRouter2(l) + ".weight"), w.heap(DiTKeys.tokenRouter2(l) + ".bias")[0], logits);
+                kept = 0;
+                for (int r = 0; r < m; r++) {
+                    if (logits[r] > 0) s.rows[kept++] = r;
+                    acc.tokenMargin = Math.min(acc.tokenMargin, Math.abs(logits[r]));
+                }
+                rows = s.rows;
+                if (tokenLogits != null) tokenLogits[l] = Arrays.copyOf(logits, m);
+                acc.macs += (double) n * (tokens * ((double) d * routerHidden + routerHidden) + 2.0 * (cfg.numHeads() - 1) * d);
+            }
+            acc.tokens[l] += (double) kept / tokens;
+            // MLP on the active groups, kept rows only
+            WidthSlices.Mlp mp = slices.mlp(l, plan.groups()[l]);
+            acc.groups[l] += (double) n * mp.hidden() / gsz;
+            if (kept == 0) continue;
+            RowKernels.lnModulate(s.xs.fb, rows, kept, ada, 6 * d, 3 * d, 4 * d, tokens, d, s.xm.fb);
+            gemm(s.xm.view(kept, d), mp.fc1W(), s.f.view(kept, mp.hidden()));
+            RowKernels.biasGelu(s.f.fb, kept, mp.hidden(), mp.fc1B());
+            gemm(s.f.view(kept, mp.hidden()), mp.fc2W(), s.br.view(kept, d));
+            RowKernels.gatedScatterAdd(s.xs.fb, rows, kept, s.br.fb, w.heap(DiTKeys.fc2(l) + ".bias"), ada, 6 * d, 5 * d, tokens, d);
+            acc.macs += flops.mlpMacs(kept, mp.hidden());
+        }
+        if (dyn) acc.widthMargin = Math.min(acc.widthMargin, plan.minMargin());
+
+        // final layer: adaLN (shift, scale) -> LN -> modulate -> Linear -> unpatchify (+ bias)
+        float[] adaF = new float[n * 2 * d];
+        adaLN(s, n, DiTKeys.FINAL_ADALN, 2 * d, adaF);
+        RowKernels.lnModulate(s.xs.fb, null, m, adaF, 2 * d, 0, d, tokens, d, s.xm.fb);
+        int po = cfg.patchOut();
+        gemm(s.xm.view(m, d), w.get(DiTKeys.FINAL_LINEAR + ".weight"), s.outTok.view(m, po));
+        s.outTok.fb.get(0, s.stage, 0, m * po);
+        unpatchify(s.stage, w.heap(DiTKeys.FINAL_LINEAR + ".bias"), n, out);
+    }
+
+    /** ada (n, width) = SiLU(c) W^T + b, read to the heap. */
+    private void adaLN(Buffers s, int n, String key, int width, float[] ada) {
+        gemm(s.siluC.view(n, d), w.get(key + ".weight"), s.ada.view(n, width));
+        s.ada.fb.get(0, ada, 0, n * width);
+        float[] b = w.heap(key + ".bias");
+        for (int i = 0; i < n; i++) for (int j = 0; j < width; j++) ada[i * width + j] += b[j];
+    }
+
+    /** c = a w^T into a preallocated C-order output (the fast path of the backend's gemm). */
+    private static void gemm(INDArray a, INDArray wt, INDArray c) {
+        Nd4j.gemm(a, wt, c, false, true, 1.0, 0.0);
+    }
+
+    private void addBiasAndPos(FloatBuffer xs, int m, float[] bias) {
+        float[] row = new float[d];
+        for (int r = 0; r < m; r++) {
+            xs.get(r * d, row, 0, d);
+            int p = (r % tokens) * d;
+            for (int j = 0; j < d; j++) row[j] += bias[j] + pos[p + j];
+            xs.put(r * d, row, 0, d);
+        }
+    }
+
+    /** x (n, C, H, W) -> rows (n*T, C*p*p), token = i*G + j, patch vector in (c, ky, kx) order (the conv's). */
+    private void patchify(float[] x, int n, float[] dst) {
+        int ch = cfg.inChannels(), p = cfg.patchSize(), g = cfg.gridSize(), side = cfg.inputSize();
+        int pp = ch * p * p;
+        for (int b = 0; b < n; b++) {
+            for (int i = 0; i < g; i++) {
+                for (int j = 0; j < g; j++) {
+                    int row = (b * g + i) * g + j;
+                    for (int c = 0; c < ch; c++) {
+                        for (int ky = 0; ky < p; ky++) {
+                            System.arraycopy(x, ((b * ch + c) * side + i * p + ky) * side + j * p,
+                                    dst, row * pp + (c * p + ky) * p, p);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** rows (n*T, p*p*Cout) with per-token layout (py, px, c), + bias -> (n, Cout, H, W). */
+    private void unpatchify(float[] tok, float[] bias, int n, float[] out) {
+        int co = cfg.outChannels(), p = cfg.patchSize(), g = cfg.gridSize(), side = cfg.inputSize();
+        int wd = p * p * co;
+        for (int b = 0; b < n; b++) {
+            for (int i = 0; i < g; i++) {
+                for (int j = 0; j < g; j++) {
+                    int row = (b * g + i) * g + j;
+                    for (int py = 0; py < p; py++) {
+                        for (int px = 0; px < p; px++) {
+                            for (int c = 0; c < co; c++) {
+                                int k = (py * p + px) * co + c;
+                                out[((b * co + c) * side + i * p + py) * side + j * p + px] = tok[row * wd + k] + bias[k];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private int check(float[] x, long[] shape, int[] t, int[] y) {
+        int side = cfg.inputSize();
+        if (shape == null || shape.length != 4 || shape[1] != cfg.inChannels() || shape[2] != side || shape[3] != side
+                || shape[0] < 1) {
+            throw new IllegalArgumentException("x has shape " + Arrays.toString(shape) + " but the model takes (B, "
+                    + cfg.inChannels() + ", " + side + ", " + side + ")");
+        }
+        int b = Math.toIntExact(shape[0]);
+        if (x.length != (long) b * cfg.inChannels() * side * side) {
+            throw new IllegalArgumentException("x holds " + x.length + " values, shape " + Arrays.toString(shape) + " needs "
+                    + (long) b * cfg.inChannels() * side * side);
+        }
+        if (t.length != b || y.length != b) {
+            throw new IllegalArgumentException("batch sizes differ: x has " + b + " samples, t " + t.length + ", y " + y.length);
+        }
+        int rows = cfg.labelTableRows();
+        for (int i = 0; i < b; i++) {
+            if (y[i] < 0 || y[i] >= rows) {
+                throw new IllegalArgumentException("label y[" + i + "] = " + y[i] + " is outside 0.." + (rows - 1));
+            }
+            if (t[i] < 0) throw new IllegalArgumentException("timestep t[" + i + "] = " + t[i] + " is negative");
+        }
+        return b;
+    }
+
+    private static int[][] deepCopy(int[][] a) {
+        int[][] c = new int[a.length][];
+        for (int i = 0; i < a.length; i++) c[i] = a[i].clone();
+        return c;
+    }
+
+    /** Running totals of one forward call. */
+    private final class Acc {
+        final int batch;
+        double macs, staticMacs, tokenMargin = Double.POSITIVE_INFINITY, widthMargin = Double.POSITIVE_INFINITY;
+        final double[] heads = new double[cfg.depth()], groups = new double[cfg.depth()], tokens = new double[cfg.depth()];
+
+        Acc(int batch) {
+            this.batch = batch;
+        }
+
+        ForwardStats stats() {
+            for (int l = 0; l < heads.length; l++) {
+                heads[l] /= batch;
+                groups[l] /= batch;
+                tokens[l] /= batch;
+            }
+            return new ForwardStats(batch, macs, staticMacs, heads, groups, tokens, tokenMargin, widthMargin);
+        }
+    }
+
+    /** A flat float32 buffer with its NIO view; {@link #view} gives a C-order (rows, cols) array over its start. */
+    private static final class Flat {
+        final INDArray a;
+        final FloatBuffer fb;
+
+        Flat(long n) {
+            a = Nd4j.create(DataType.FLOAT, Math.max(1, n));
+            fb = Buf.of(a).bytes().asFloatBuffer();
+        }
+
+        INDArray view(long rows, long cols) {
+            return Nd4j.create(a.data(), new long[]{rows, cols}, new long[]{cols, 1}, 0, 'c');
+        }
+    }
+
+    /** Buffers for up to {@code cap} samples. */
+    private final class Buffers {
+        final int cap;
+        final Flat patches, xs, xm, qkv, att, br, f, th, outTok, siluC, ada;
+        final float[] stage, logits;
+        final int[] rows;
+
+        Buffers(int cap) {
+            this.cap = cap;
+            long m = (long) cap * tokens;
+            int pp = cfg.inChannels() * cfg.patchSize() * cfg.patchSize();
+            patches = new Flat(m * pp);
+            xs = new Flat(m * d);
+            xm = new Flat(m * d);
+            qkv = new Flat(m * 3 * d);
+            att = new Flat(m * d);
+            br = new Flat(m * d);
+            f = new Flat(m * cfg.mlpHidden());
+            th = new Flat(m * Math.max(1, routerHidden));
+            outTok = new Flat(m * cfg.patchOut());
+            siluC = new Flat((long) cap * d);
+            ada = new Flat((long) cap * 6 * d);
+            stage = new float[(int) (m * Math.max(pp, cfg.patchOut()))];
+            logits = new float[(int) m];
+            rows = new int[(int) m];
+        }
+
+        void close() {
+            for (Flat fl : new Flat[]{patches, xs, xm, qkv, att, br, f, th, outTok, siluC, ada}) fl.a.close();
+        }
+    }
+
+    private Buffers buffers(int n) {
+        if (buf == null || buf.cap < n) {
+            if (buf != null) buf.close();
+            buf = new Buffers(n);
+        }
+        return buf;
+    }
+
+    @Override
+    public void close() {
+        if (buf != null) buf.close();
+        buf = null;
+        w.close();
+    }
+}

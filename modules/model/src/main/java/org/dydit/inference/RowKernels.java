@@ -1,0 +1,106 @@
+package org.dydit.inference;
+
+import org.dydit.engine.Par;
+
+import java.nio.FloatBuffer;
+
+/**
+ * The element-wise parts of an inference block, row by row over off-heap float32 buffers (bulk row copies to
+ * heap, {@link Vec} arithmetic, bulk copies back). Row r of the residual stream belongs to sample r / T.
+ * A {@code rows} index list selects the token rows that SDT keeps; {@code null} means every row in order.
+ * Per-sample modulation comes from the adaLN output {@code ada} (B x stride, heap) at the given column offsets.
+ */
+final class RowKernels {
+    private RowKernels() {}
+
+    private static int row(int[] rows, int i) {
+        return rows == null ? i : rows[i];
+    }
+
+    /**
+     * {@code y[i] = LN(x[r]) * (1 + scale[b]) + shift[b]} with r = rows[i], b = r / tokens (LayerNorm without
+     * affine, eps 1e-6): the modulated input of rows of an attention or MLP branch, gathered densely into y.
+     */
+    static void lnModulate(FloatBuffer x, int[] rows, int n, float[] ada, int adaStride, int shiftOff, int scaleOff,
+                           int tokens, int d, FloatBuffer y) {
+        Par.range(n, 16, (i0, i1) -> {
+            float[] xr = new float[d], yr = new float[d], sc = new float[d], sh = new float[d];
+            int lastB = -1;
+            for (int i = i0; i < i1; i++) {
+                int r = row(rows, i), b = r / tokens;
+                if (b != lastB) {
+                    for (int j = 0; j < d; j++) sc[j] = 1f + ada[b * adaStride + scaleOff + j];
+                    System.arraycopy(ada, b * adaStride + shiftOff, sh, 0, d);
+                    lastB = b;
+                }
+                x.get(r * d, xr, 0, d);
+                float mean = Vec.sum(xr, 0, d) / d;
+                float var = Vec.sumSqDev(xr, 0, d, mean) / d;
+                float rs = (float) (1.0 / Math.sqrt(var + 1e-6));
+                Vec.normModulate(xr, mean, rs, sc, sh, yr, d);
+                y.put(i * d, yr, 0, d);
+            }
+        });
+    }
+
+    /**
+     * {@code x[r] += gate[b] * (a[i] + bias)} with r = rows[i]: the gated residual update of a branch computed on
+     * dense rows a, scattered back into the residual stream (rows not listed stay unchanged).
+     */
+    static void gatedScatterAdd(FloatBuffer x, int[] rows, int n, FloatBuffer a, float[] bias, float[] ada,
+                                int adaStride, int gateOff, int tokens, int d) {
+        Par.range(n, 16, (i0, i1) -> {
+            float[] xr = new float[d], ar = new float[d], gate = new float[d];
+            int lastB = -1;
+            for (int i = i0; i < i1; i++) {
+                int r = row(rows, i), b = r / tokens;
+                if (b != lastB) {
+                    System.arraycopy(ada, b * adaStride + gateOff, gate, 0, d);
+                    lastB = b;
+                }
+                x.get(r * d, xr, 0, d);
+                a.get(i * d, ar, 0, d);
+                Vec.gatedAdd(xr, ar, bias, gate, d);
+                x.put(r * d, xr, 0, d);
+            }
+        });
+    }
+
+    /** In place over n rows of width w: {@code f = gelu_tanh(f + bias)}. */
+    static void biasGelu(FloatBuffer f, int n, int w, float[] bias) {
+        Par.range(n, 16, (i0, i1) -> {
+            float[] fr = new float[w];
+            for (int i = i0; i < i1; i++) {
+                f.get(i * w, fr, 0, w);
+                Vec.biasGelu(fr, 0, bias, w);
+                f.put(i * w, fr, 0, w);
+            }
+        });
+    }
+
+    /** In place over n rows of width w: {@code y += bias}. */
+    static void addBias(FloatBuffer y, int n, int w, float[] bias) {
+        float[] r = new float[w];
+        for (int i = 0; i < n; i++) {
+            y.get(i * w, r, 0, w);
+            for (int j = 0; j < w; j++) r[j] += bias[j];
+            y.put(i * w, r, 0, w);
+        }
+    }
+
+    /**
+     * SDT's token logits from the router's hidden pre-activations h (n x k, first layer without bias):
+     * {@code logit[r] = b2 + sum_j w2[j] * relu(h[r, j] + b0[j])}, accumulated in double.
+     */
+    static void tokenLogits(FloatBuffer h, int n, int k, float[] b0, float[] w2, float b2, float[] logits) {
+        Par.range(n, 64, (i0, i1) -> {
+            float[] hr = new float[k];
+            for (int i = i0; i < i1; i++) {
+                h.get(i * k, hr, 0, k);
+                double z = b2;
+                for (int j = 0; j < k; j++) z += w2[j] * Math.max(0f, hr[j] + b0[j]);
+                logits[i] = (float) z;
+            }
+        });
+    }
+}

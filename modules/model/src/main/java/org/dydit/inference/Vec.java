@@ -1,0 +1,230 @@
+package org.dydit.inference;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * float32 row primitives on heap arrays with the (incubating) Vector API, each with a scalar tail, so every
+ * kernel of the inference engine works for any width. {@link #ON} is false when the module is missing or broken
+ * (then the scalar loops compute the same functions).
+ */
+final class Vec {
+    private Vec() {}
+
+    static final VectorSpecies<Float> SP;
+    static final int L;
+    static final boolean ON;
+
+    static {
+        VectorSpecies<Float> sp = null;
+        boolean ok;
+        try {
+            sp = FloatVector.SPECIES_PREFERRED;
+            float[] a = new float[sp.length()];
+            FloatVector.broadcast(sp, 0.5f).lanewise(VectorOperators.TANH).intoArray(a, 0);
+            ok = Math.abs(a[0] - (float) Math.tanh(0.5)) < 1e-6 && !Boolean.getBoolean("dydit.inference.novector");
+        } catch (Throwable t) {
+            ok = false;
+        }
+        ON = ok;
+        SP = ok ? sp : null;
+        L = ok ? sp.length() : 1;
+    }
+
+    /** Sum of {@code a[off..off+n)}. */
+    static float sum(float[] a, int off, int n) {
+        int j = 0;
+        float s = 0;
+        if (ON && n >= L) {
+            FloatVector acc = FloatVector.zero(SP);
+            for (; j + L <= n; j += L) acc = acc.add(FloatVector.fromArray(SP, a, off + j));
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; j < n; j++) s += a[off + j];
+        return s;
+    }
+
+    /** Sum of squares of {@code a[off..off+n) - mean}. */
+    static float sumSqDev(float[] a, int off, int n, float mean) {
+        int j = 0;
+        float s = 0;
+        if (ON && n >= L) {
+            FloatVector acc = FloatVector.zero(SP);
+            for (; j + L <= n; j += L) {
+                FloatVector c = FloatVector.fromArray(SP, a, off + j).sub(mean);
+                acc = c.fma(c, acc);
+            }
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; j < n; j++) {
+            float c = a[off + j] - mean;
+            s += c * c;
+        }
+        return s;
+    }
+
+    /** {@code y[j] = (x[j] - mean) * rs * scale1[j] + shift[j]} where scale1 already holds 1 + scale. */
+    static void normModulate(float[] x, float mean, float rs, float[] scale1, float[] shift, float[] y, int n) {
+        int j = 0;
+        if (ON) {
+            for (; j + L <= n; j += L) {
+                FloatVector v = FloatVector.fromArray(SP, x, j).sub(mean).mul(rs);
+                v.fma(FloatVector.fromArray(SP, scale1, j), FloatVector.fromArray(SP, shift, j)).intoArray(y, j);
+            }
+        }
+        for (; j < n; j++) y[j] = (x[j] - mean) * rs * scale1[j] + shift[j];
+    }
+
+    /** {@code x[j] += gate[j] * (a[j] + bias[j])}. */
+    static void gatedAdd(float[] x, float[] a, float[] bias, float[] gate, int n) {
+        int j = 0;
+        if (ON) {
+            for (; j + L <= n; j += L) {
+                FloatVector v = FloatVector.fromArray(SP, a, j).add(FloatVector.fromArray(SP, bias, j));
+                v.fma(FloatVector.fromArray(SP, gate, j), FloatVector.fromArray(SP, x, j)).intoArray(x, j);
+            }
+        }
+        for (; j < n; j++) x[j] += gate[j] * (a[j] + bias[j]);
+    }
+
+    private static final float GELU_C = (float) Math.sqrt(2.0 / Math.PI);
+    private static final float GELU_A = 0.044715f;
+
+    /** In place: {@code f[off+j] = gelu_tanh(f[off+j] + bias[j])}. */
+    static void biasGelu(float[] f, int off, float[] bias, int n) {
+        int j = 0;
+        if (ON) {
+            for (; j + L <= n; j += L) {
+                FloatVector x = FloatVector.fromArray(SP, f, off + j).add(FloatVector.fromArray(SP, bias, j));
+                FloatVector inner = x.mul(x).mul(GELU_A).add(1f).mul(x).mul(GELU_C);
+                x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(f, off + j);
+            }
+        }
+        for (; j < n; j++) {
+            float x = f[off + j] + bias[j];
+            f[off + j] = (float) (0.5 * x * (1 + Math.tanh(GELU_C * (x + GELU_A * x * x * x))));
+        }
+    }
+
+    /** Softmax of {@code s[off..off+n)} in place. */
+    static void softmax(float[] s, int off, int n) {
+        int j = 0;
+        float m = Float.NEGATIVE_INFINITY;
+        if (ON && n >= L) {
+            FloatVector mx = FloatVector.broadcast(SP, Float.NEGATIVE_INFINITY);
+            for (; j + L <= n; j += L) mx = mx.max(FloatVector.fromArray(SP, s, off + j));
+            m = mx.reduceLanes(VectorOperators.MAX);
+        }
+        for (; j < n; j++) m = Math.max(m, s[off + j]);
+        j = 0;
+        float sum = 0;
+        if (ON && n >= L) {
+            FloatVector acc = FloatVector.zero(SP);
+            for (; j + L <= n; j += L) {
+                FloatVector e = FloatVector.fromArray(SP, s, off + j).sub(m).lanewise(VectorOperators.EXP);
+                e.intoArray(s, off + j);
+                acc = acc.add(e);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; j < n; j++) {
+            float e = (float) Math.exp(s[off + j] - m);
+            s[off + j] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        j = 0;
+        if (ON) for (; j + L <= n; j += L) FloatVector.fromArray(SP, s, off + j).mul(inv).intoArray(s, off + j);
+        for (; j < n; j++) s[off + j] *= inv;
+    }
+
+    /**
+     * {@code c[4 x n] = a[4 x k] b[k x n]}, all row-major: rows of a start at {@code a[r*ais]}, b rows have
+     * stride n, c rows stride n. Four rows at a time with 4 x 4 vector accumulators in registers when n is a
+     * multiple of the vector length; a plain loop otherwise.
+     */
+    static void mm4(float[] a, int aOff, int ais, float[] b, float[] c, int n, int k) {
+        if (!ON || n % L != 0) {
+            for (int r = 0; r < 4; r++) {
+                int co = r * n;
+                for (int j = 0; j < n; j++) c[co + j] = 0;
+                for (int kk = 0; kk < k; kk++) {
+                    float x = a[aOff + r * ais + kk];
+                    int bo = kk * n;
+                    for (int j = 0; j < n; j++) c[co + j] += x * b[bo + j];
+                }
+            }
+            return;
+        }
+        int a0 = aOff, a1 = a0 + ais, a2 = a1 + ais, a3 = a2 + ais;
+        int j = 0;
+        for (; j + 4 * L <= n; j += 4 * L) {
+            FloatVector c00 = FloatVector.zero(SP), c01 = c00, c02 = c00, c03 = c00;
+            FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+            FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+            FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+            for (int kk = 0; kk < k; kk++) {
+                int bo = kk * n + j;
+                FloatVector b0 = FloatVector.fromArray(SP, b, bo);
+                FloatVector b1 = FloatVector.fromArray(SP, b, bo + L);
+                FloatVector b2 = FloatVector.fromArray(SP, b, bo + 2 * L);
+                FloatVector b3 = FloatVector.fromArray(SP, b, bo + 3 * L);
+                FloatVector x = FloatVector.broadcast(SP, a[a0 + kk]);
+                c00 = b0.fma(x, c00);
+                c01 = b1.fma(x, c01);
+                c02 = b2.fma(x, c02);
+                c03 = b3.fma(x, c03);
+                x = FloatVector.broadcast(SP, a[a1 + kk]);
+                c10 = b0.fma(x, c10);
+                c11 = b1.fma(x, c11);
+                c12 = b2.fma(x, c12);
+                c13 = b3.fma(x, c13);
+                x = FloatVector.broadcast(SP, a[a2 + kk]);
+                c20 = b0.fma(x, c20);
+                c21 = b1.fma(x, c21);
+                c22 = b2.fma(x, c22);
+                c23 = b3.fma(x, c23);
+                x = FloatVector.broadcast(SP, a[a3 + kk]);
+                c30 = b0.fma(x, c30);
+                c31 = b1.fma(x, c31);
+                c32 = b2.fma(x, c32);
+                c33 = b3.fma(x, c33);
+            }
+            int o = j;
+            c00.intoArray(c, o);
+            c01.intoArray(c, o + L);
+            c02.intoArray(c, o + 2 * L);
+            c03.intoArray(c, o + 3 * L);
+            o += n;
+            c10.intoArray(c, o);
+            c11.intoArray(c, o + L);
+            c12.intoArray(c, o + 2 * L);
+            c13.intoArray(c, o + 3 * L);
+            o += n;
+            c20.intoArray(c, o);
+            c21.intoArray(c, o + L);
+            c22.intoArray(c, o + 2 * L);
+            c23.intoArray(c, o + 3 * L);
+            o += n;
+            c30.intoArray(c, o);
+            c31.intoArray(c, o + L);
+            c32.intoArray(c, o + 2 * L);
+            c33.intoArray(c, o + 3 * L);
+        }
+        for (; j < n; j += L) {
+            FloatVector c0 = FloatVector.zero(SP), c1 = c0, c2 = c0, c3 = c0;
+            for (int kk = 0; kk < k; kk++) {
+                FloatVector bv = FloatVector.fromArray(SP, b, kk * n + j);
+                c0 = bv.fma(FloatVector.broadcast(SP, a[a0 + kk]), c0);
+                c1 = bv.fma(FloatVector.broadcast(SP, a[a1 + kk]), c1);
+                c2 = bv.fma(FloatVector.broadcast(SP, a[a2 + kk]), c2);
+                c3 = bv.fma(FloatVector.broadcast(SP, a[a3 + kk]), c3);
+            }
+            c0.intoArray(c, j);
+            c1.intoArray(c, n + j);
+            c2.intoArray(c, 2 * n + j);
+            c3.intoArray(c, 3 * n + j);
+        }
+    }
+}
