@@ -25,6 +25,10 @@ public final class Kernels {
     /** xhat = LN(x), rstd per row, y = xhat * (1 + scale[b]) + shift[b]. */
     public static void lnModulate(Buf x, Buf xhat, Buf rstd, Buf ada, int adaStride, int shiftOff, int scaleOff,
                                   Buf y, int tokens, int d, double eps) {
+        if (x.isFloat() && VecKernels.AVAILABLE && d % VecKernels.lanes() == 0) {
+            VecKernels.lnModulate(x, xhat, rstd, ada, adaStride, shiftOff, scaleOff, y, tokens, d, eps);
+            return;
+        }
         int rows = x.n / d;
         Par.range(rows, 8, (r0, r1) -> {
             double[] xr = new double[d], sc = new double[d], sh = new double[d], out = new double[d];
@@ -62,6 +66,10 @@ public final class Kernels {
      */
     public static void lnModulateBackward(Buf dy, Buf xhat, Buf rstd, Buf ada, int adaStride, int shiftOff,
                                           int scaleOff, Buf dAda, Buf dx, int tokens, int d) {
+        if (dy.isFloat() && VecKernels.AVAILABLE && d % VecKernels.lanes() == 0) {
+            VecKernels.lnModulateBackward(dy, xhat, rstd, ada, adaStride, shiftOff, scaleOff, dAda, dx, tokens, d);
+            return;
+        }
         int samples = dy.n / d / tokens;
         Par.range(samples, 1, (b0, b1) -> {
             double[] dShift = new double[d], dScale = new double[d], g = new double[d];

@@ -34,6 +34,11 @@ final class VecKernels {
         }
     }
 
+    /** Floats per vector of the preferred species. */
+    static int lanes() {
+        return FloatVector.SPECIES_PREFERRED.length();
+    }
+
     private static VectorSpecies<Float> sp() {
         return FloatVector.SPECIES_PREFERRED;
     }
@@ -171,6 +176,86 @@ final class VecKernels {
                     pv.mul(FloatVector.fromByteBuffer(sp, db, off, NO).sub(dot)).intoByteBuffer(db, off, NO);
                 }
                 for (int j = vecEnd; j < len; j++) dp.set(base + j, p.get(base + j) * (dp.get(base + j) - dot));
+            }
+        });
+    }
+
+    /** float32 {@link Kernels#lnModulate}; d must be a multiple of the vector length. */
+    static void lnModulate(Buf x, Buf xhat, Buf rstd, Buf ada, int adaStride, int shiftOff, int scaleOff,
+                           Buf y, int tokens, int d, double eps) {
+        VectorSpecies<Float> sp = sp();
+        int lanes = sp.length();
+        ByteBuffer xb = x.bytes(), hb = xhat.bytes(), yb = y.bytes(), ab = ada.bytes();
+        int rows = x.n / d;
+        Par.range(rows, 8, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int base = r * d * 4;
+                int sc = ((r / tokens) * adaStride + scaleOff) * 4, sh = ((r / tokens) * adaStride + shiftOff) * 4;
+                FloatVector acc = FloatVector.zero(sp);
+                for (int j = 0; j < d; j += lanes) acc = acc.add(FloatVector.fromByteBuffer(sp, xb, base + j * 4, NO));
+                float mean = acc.reduceLanes(VectorOperators.ADD) / d;
+                FloatVector var = FloatVector.zero(sp);
+                for (int j = 0; j < d; j += lanes) {
+                    FloatVector c = FloatVector.fromByteBuffer(sp, xb, base + j * 4, NO).sub(mean);
+                    var = c.fma(c, var);
+                }
+                float rs = (float) (1.0 / Math.sqrt(var.reduceLanes(VectorOperators.ADD) / d + eps));
+                rstd.set(r, rs);
+                for (int j = 0; j < d; j += lanes) {
+                    int o = j * 4;
+                    FloatVector h = FloatVector.fromByteBuffer(sp, xb, base + o, NO).sub(mean).mul(rs);
+                    h.intoByteBuffer(hb, base + o, NO);
+                    FloatVector g = FloatVector.fromByteBuffer(sp, ab, sc + o, NO).add(1f);
+                    h.fma(g, FloatVector.fromByteBuffer(sp, ab, sh + o, NO)).intoByteBuffer(yb, base + o, NO);
+                }
+            }
+        });
+    }
+
+    /** float32 {@link Kernels#lnModulateBackward}. */
+    static void lnModulateBackward(Buf dy, Buf xhat, Buf rstd, Buf ada, int adaStride, int shiftOff, int scaleOff,
+                                   Buf dAda, Buf dx, int tokens, int d) {
+        VectorSpecies<Float> sp = sp();
+        int lanes = sp.length();
+        ByteBuffer yb = dy.bytes(), hb = xhat.bytes(), ab = ada.bytes(), db = dAda.bytes(), xb = dx.bytes();
+        int samples = dy.n / d / tokens;
+        Par.range(samples, 1, (b0, b1) -> {
+            float[] dShift = new float[d], dScale = new float[d], g = new float[d];
+            for (int b = b0; b < b1; b++) {
+                java.util.Arrays.fill(dShift, 0);
+                java.util.Arrays.fill(dScale, 0);
+                int sc = (b * adaStride + scaleOff) * 4;
+                for (int j = 0; j < d; j += lanes) FloatVector.fromByteBuffer(sp, ab, sc + j * 4, NO).add(1f).intoArray(g, j);
+                for (int t = 0; t < tokens; t++) {
+                    int r = b * tokens + t;
+                    int base = r * d * 4;
+                    FloatVector m1 = FloatVector.zero(sp), m2 = m1;
+                    for (int j = 0; j < d; j += lanes) {
+                        int o = base + j * 4;
+                        FloatVector dyv = FloatVector.fromByteBuffer(sp, yb, o, NO);
+                        FloatVector h = FloatVector.fromByteBuffer(sp, hb, o, NO);
+                        FloatVector.fromArray(sp, dShift, j).add(dyv).intoArray(dShift, j);
+                        dyv.fma(h, FloatVector.fromArray(sp, dScale, j)).intoArray(dScale, j);
+                        FloatVector dh = dyv.mul(FloatVector.fromArray(sp, g, j));
+                        m1 = m1.add(dh);
+                        m2 = dh.fma(h, m2);
+                    }
+                    float mean1 = m1.reduceLanes(VectorOperators.ADD) / d;
+                    float mean2 = m2.reduceLanes(VectorOperators.ADD) / d;
+                    float rs = (float) rstd.get(r);
+                    for (int j = 0; j < d; j += lanes) {
+                        int o = base + j * 4;
+                        FloatVector h = FloatVector.fromByteBuffer(sp, hb, o, NO);
+                        FloatVector dh = FloatVector.fromByteBuffer(sp, yb, o, NO).mul(FloatVector.fromArray(sp, g, j));
+                        FloatVector upd = dh.sub(mean1).sub(h.mul(mean2)).mul(rs);
+                        FloatVector.fromByteBuffer(sp, xb, o, NO).add(upd).intoByteBuffer(xb, o, NO);
+                    }
+                }
+                int so = (b * adaStride + shiftOff) * 4;
+                for (int j = 0; j < d; j += lanes) {
+                    FloatVector.fromArray(sp, dShift, j).intoByteBuffer(db, so + j * 4, NO);
+                    FloatVector.fromArray(sp, dScale, j).intoByteBuffer(db, sc + j * 4, NO);
+                }
             }
         });
     }

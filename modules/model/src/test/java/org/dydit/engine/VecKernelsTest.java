@@ -45,4 +45,30 @@ class VecKernelsTest {
         Kernels.softmaxBackward(Buf.of(sf), Buf.of(dpf), 40);
         assertEquals(0, dpd.castTo(DataType.FLOAT).sub(dpf).amaxNumber().doubleValue(), 1e-5, "softmax backward");
     }
+
+    @Test
+    void layerNormModulateAgreesBetweenFloatAndDouble() {
+        int b = 3, t = 4, d = 48, stride = 6 * d;
+        INDArray x = EngineTestModels.gaussian(DataType.DOUBLE, 7, (long) b * t, d).muli(2).addi(0.5);
+        INDArray ada = EngineTestModels.gaussian(DataType.DOUBLE, 8, b, stride).muli(0.3);
+        INDArray dy = EngineTestModels.gaussian(DataType.DOUBLE, 9, (long) b * t, d);
+        INDArray dx0 = EngineTestModels.gaussian(DataType.DOUBLE, 10, (long) b * t, d);
+        INDArray[] dbl = ln(x, ada, dy, dx0, b, t, d, stride);
+        INDArray[] flt = ln(x.castTo(DataType.FLOAT), ada.castTo(DataType.FLOAT), dy.castTo(DataType.FLOAT),
+                dx0.castTo(DataType.FLOAT), b, t, d, stride);
+        String[] names = {"xhat", "rstd", "y", "dAda", "dx"};
+        for (int i = 0; i < names.length; i++) {
+            double err = dbl[i].castTo(DataType.FLOAT).sub(flt[i]).amaxNumber().doubleValue();
+            assertTrue(err < 2e-5 * Math.max(1, dbl[i].amaxNumber().doubleValue()), names[i] + " differs by " + err);
+        }
+    }
+
+    private static INDArray[] ln(INDArray x, INDArray ada, INDArray dy, INDArray dx0, int b, int t, int d, int stride) {
+        INDArray xhat = x.like(), rstd = org.nd4j.linalg.factory.Nd4j.create(x.dataType(), (long) b * t), y = x.like();
+        INDArray dAda = ada.like(), dx = dx0.dup();
+        Kernels.lnModulate(Buf.of(x), Buf.of(xhat), Buf.of(rstd), Buf.of(ada), stride, 3 * d, 4 * d, Buf.of(y), t, d, 1e-6);
+        Kernels.lnModulateBackward(Buf.of(dy), Buf.of(xhat), Buf.of(rstd), Buf.of(ada), stride, 3 * d, 4 * d, Buf.of(dAda), Buf.of(dx), t, d);
+        return new INDArray[]{xhat, rstd, y, dAda.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(3 * d, 5 * d)).dup(), dx};
+    }
 }
