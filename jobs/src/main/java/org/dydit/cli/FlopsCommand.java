@@ -1,6 +1,8 @@
 package org.dydit.cli;
 
+import org.dydit.dydit.TrajectoryFlops;
 import org.dydit.model.DiTConfig;
+import org.dydit.model.DiTModel;
 import org.dydit.model.flops.FlopsReport;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -9,14 +11,20 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code dydit flops}: the itemised multiply-accumulates of one forward pass, as one JSON object. */
 @Command(name = "flops", mixinStandardHelpOptions = true,
         description = {"Print the MACs (the papers' \"FLOPs\") of one forward pass of one sample as JSON: "
                 + "total gmacs and the embeddings, per-block adaLN/attention/MLP and final layer itemised.",
+                "For a DyDiT model folder: the expected per-sample cost along real sampling trajectories (--steps, --n, "
+                        + "--seed, --cfg): gmacs (static), gmacs_dynamic, flops_ratio (whole forward, routers included) and "
+                        + "per_layer active heads and groups per step and token keep rate.",
                 "1 MAC = 2 FLOPs."})
 final class FlopsCommand implements Callable<Integer> {
 
@@ -53,6 +61,21 @@ final class FlopsCommand implements Callable<Integer> {
     @Option(names = "--mlp-ratio", paramLabel = "R")
     Double mlpRatio;
 
+    @Option(names = "--steps", paramLabel = "K", defaultValue = "250",
+            description = "DyDiT folder: sampling steps of the trajectories (respaced ancestral sampler, default 250).")
+    int steps;
+
+    @Option(names = "--n", paramLabel = "N", defaultValue = "16",
+            description = "DyDiT folder: samples whose trajectories are costed (default 16).")
+    int n;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "DyDiT folder: seed of noise and labels (default 0).")
+    long seed;
+
+    @Option(names = "--cfg", paramLabel = "SCALE", defaultValue = "1.5",
+            description = "DyDiT folder: classifier-free guidance scale (default 1.5, the FID setting; <= 1: none).")
+    double cfgScale;
+
     @Spec
     CommandSpec spec;
 
@@ -83,6 +106,26 @@ final class FlopsCommand implements Callable<Integer> {
                 mlpRatio != null ? mlpRatio : c.mlpRatio(),
                 c.dynamic());
         if (custom && name != null) name = name + " (custom)";
+        if (source.modelDir != null && c.dynamic()) {
+            // a DyDiT's cost depends on its routers' decisions: measure it along real sampler trajectories
+            if (custom || inputSize != null || inChannels != null) {
+                throw new IllegalArgumentException("size options do not apply to a DyDiT folder (" + source.modelDir
+                        + "): its cost is measured with its own weights");
+            }
+            PrintWriter log = spec.commandLine().getErr();
+            DiTModel model = DiTModel.load(source.modelDir);
+            long t0 = System.nanoTime();
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("model", name);
+            r.putAll(TrajectoryFlops.run(model, steps, n, seed, cfgScale, (done, total) -> {
+                if (done == total || done % Math.max(1, total / 10) == 0) {
+                    log.printf(java.util.Locale.ROOT, "dydit flops: step %d/%d (%.1f s)%n", done, total, (System.nanoTime() - t0) / 1e9);
+                    log.flush();
+                }
+            }));
+            spec.commandLine().getOut().println(Json.write(r));
+            return Main.EXIT_OK;
+        }
         spec.commandLine().getOut().println(Json.write(FlopsReport.of(name, c)));
         return Main.EXIT_OK;
     }

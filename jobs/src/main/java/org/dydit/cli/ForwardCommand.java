@@ -1,5 +1,7 @@
 package org.dydit.cli;
 
+import org.dydit.dydit.DyDiTForward;
+import org.dydit.dydit.DyDiTOutput;
 import org.dydit.formats.SafeTensors;
 import org.dydit.formats.SafeTensorsWriter;
 import org.dydit.formats.Tensor;
@@ -29,7 +31,8 @@ import java.util.concurrent.Callable;
 @Command(name = "forward", mixinStandardHelpOptions = true,
         description = {"Run the DiT forward pass on inputs x, t, y (and classifier-free guidance inputs "
                 + "cfg_x, cfg_t, cfg_y, cfg_scale when present) read from a safetensors file;",
-                "write out (and cfg_out) as F32 safetensors to --out."})
+                "write out (and cfg_out) as F32 safetensors to --out. For a DyDiT (\"dynamic\": true) out is the dynamic "
+                        + "output and attn_mask (B,L,H), mlp_mask (B,L,H), token_mask (B,L,T,1) and complete_out are added."})
 final class ForwardCommand implements Callable<Integer> {
 
     static final List<String> CFG_KEYS = List.of("cfg_x", "cfg_t", "cfg_y", "cfg_scale");
@@ -98,7 +101,18 @@ final class ForwardCommand implements Callable<Integer> {
             INDArray x = NdTensors.toNd(in.get("x"), DataType.FLOAT);
             INDArray t = NdTensors.toNd(in.get("t"), DataType.FLOAT);
             INDArray y = NdTensors.toNd(in.get("y"), DataType.INT64);
-            outputs.put("out", NdTensors.toTensor(inCases(() -> model.forward(x, t, y))));
+            if (model.config().dynamic()) {
+                // a DyDiT: the dynamic output with its masks, laid out as the reference's, and the complete model's
+                DyDiTForward dy = new DyDiTForward(model);
+                DyDiTOutput o = inCases(() -> dy.forward(x, t, y));
+                outputs.put("out", NdTensors.toTensor(o.out()));
+                outputs.put("attn_mask", NdTensors.toTensor(o.attnMask().castTo(DataType.FLOAT)));
+                outputs.put("mlp_mask", NdTensors.toTensor(o.mlpMask().castTo(DataType.FLOAT)));
+                outputs.put("token_mask", NdTensors.toTensor(o.tokenMask().castTo(DataType.FLOAT)));
+                outputs.put("complete_out", NdTensors.toTensor(dy.complete(x, t, y)));
+            } else {
+                outputs.put("out", NdTensors.toTensor(inCases(() -> model.forward(x, t, y))));
+            }
             log.println("dydit forward: out " + shape(outputs.get("out")) + " after " + seconds(start) + " s");
 
             List<String> present = new ArrayList<>();
@@ -121,7 +135,9 @@ final class ForwardCommand implements Callable<Integer> {
                     throw new IOException("cases file " + cases + ": key 'cfg_x' needs an even batch "
                             + "(conditional half, then unconditional half), got " + cx.size(0));
                 }
-                outputs.put("cfg_out", NdTensors.toTensor(inCases(() -> model.forwardWithCfg(cx, ct, cy, scale[0]))));
+                outputs.put("cfg_out", NdTensors.toTensor(inCases(() -> model.config().dynamic()
+                        ? new DyDiTForward(model).forwardWithCfg(cx, ct, cy, scale[0]).out()
+                        : model.forwardWithCfg(cx, ct, cy, scale[0]))));
                 log.println("dydit forward: cfg_out " + shape(outputs.get("cfg_out")) + " after " + seconds(start) + " s");
             }
         }
@@ -145,7 +161,7 @@ final class ForwardCommand implements Callable<Integer> {
     }
 
     /** Names the cases file in a shape/label error raised by the model. */
-    private INDArray inCases(java.util.function.Supplier<INDArray> run) {
+    private <T> T inCases(java.util.function.Supplier<T> run) {
         try {
             return run.get();
         } catch (IllegalArgumentException e) {
