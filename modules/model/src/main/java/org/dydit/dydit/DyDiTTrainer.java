@@ -137,7 +137,6 @@ public final class DyDiTTrainer implements AutoCloseable {
 
     /** Loss terms of {@code out}; leaves d loss / d out in {@code dOut}. */
     private HybridLoss.Terms diffusionLoss(float[] x0, INDArray out, long[] shape, int b) {
-        out.data().asFloat();
         System.arraycopy(out.data().asFloat(), 0, modelOut, 0, modelOut.length);
         HybridLoss.Terms terms = loss.compute(x0, xt, noise, t, modelOut, shape, grad, 1.0 / b);
         dOut.data().setData(grad);
