@@ -43,6 +43,7 @@ class TorchCheckpointGoldenTest {
         Path pt = Golden.path("dit/0030000.pt");
         LinkedHashMap<String, Tensor> ref = reference();
         assertSameTensors("0030000.pt ema", ref, TorchCheckpoint.loadStateDict(pt, "ema"));
+        assertSameTensors("0030000.pt (null = ema, as find_model)", ref, TorchCheckpoint.loadStateDict(pt, null));
         LinkedHashMap<String, Tensor> model = TorchCheckpoint.loadStateDict(pt, "model");
         assertEquals(ref.keySet(), model.keySet());
         for (Map.Entry<String, Tensor> e : ref.entrySet()) {
