@@ -48,7 +48,8 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
     private final WidthSlices slices;
     private final DiTFlops flops;
     private final float[] pos;
-    private final int tokens, d, routerHidden;
+    private final int tokens, d, routerHidden, routerPad;
+    private final float[][] routerT;   // token routers' first layers, transposed and padded for the kernel
     private Buffers buf;
     private ForwardStats last;
     private float[][] tokenLogits;     // per layer, of the last forward, when recording
@@ -70,6 +71,13 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         this.tokens = cfg.tokens();
         this.d = cfg.hiddenSize();
         this.routerHidden = cfg.dynamic() ? DiTKeys.tokenRouterHidden(cfg) : 0;
+        this.routerPad = (routerHidden + Vec.L - 1) / Vec.L * Vec.L;
+        this.routerT = new float[cfg.depth()][];
+        if (mode == Mode.DYNAMIC) {
+            for (int l = 0; l < cfg.depth(); l++) {
+                routerT[l] = RowKernels.transposePadded(w.heap(DiTKeys.tokenRouter0(l) + ".weight"), routerHidden, d, routerPad);
+            }
+        }
     }
 
     /** Loads a model folder ({@code config.json} + {@code model.safetensors}). */
@@ -83,6 +91,36 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
 
     public Mode mode() {
         return mode;
+    }
+
+    InferenceWeights weights() {
+        return w;
+    }
+
+    /** Where the time of forward passes goes; enable it to measure (off by default: it costs a clock read per phase). */
+    public enum Phase { GEMM, ATTENTION, ROWS_ATTN, ROWS_MLP, ROUTERS, ADALN, EMBED, FINAL }
+
+    private final long[] phaseNanos = new long[Phase.values().length];
+    private boolean profiling;
+    private long mark;
+
+    public void profile(boolean on) {
+        profiling = on;
+        java.util.Arrays.fill(phaseNanos, 0);
+    }
+
+    /** Seconds spent per phase since {@link #profile} was switched on. */
+    public Map<String, Double> phaseSeconds() {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (Phase p : Phase.values()) m.put(p.name().toLowerCase(java.util.Locale.ROOT), phaseNanos[p.ordinal()] / 1e9);
+        return m;
+    }
+
+    private void lap(Phase p) {
+        if (!profiling) return;
+        long now = System.nanoTime();
+        phaseNanos[p.ordinal()] += now - mark;
+        mark = now;
     }
 
     /** The statistics of the last {@link #forward} call. */
@@ -178,6 +216,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         TimestepWidths.Plan plan = widths.plan(t);
         boolean dyn = mode == Mode.DYNAMIC;
         if (recordTokenLogits && dyn) tokenLogits = new float[depth][];
+        if (profiling) mark = System.nanoTime();
 
         // patch embedding + bias + fixed position embedding
         int pp = cfg.inChannels() * cfg.patchSize() * cfg.patchSize();
@@ -185,6 +224,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         s.patches.fb.put(0, s.stage, 0, m * pp);
         gemm(s.patches.view(m, pp), w.get(DiTKeys.PATCH_W), s.xs.view(m, d));
         addBiasAndPos(s.xs.fb, m, w.heap(DiTKeys.PATCH_B));
+        lap(Phase.EMBED);
 
         // c = E_t + y_emb; every adaLN reads SiLU(c)
         float[] table = w.heap(DiTKeys.LABEL_TABLE), e = plan.tEmb();
@@ -195,21 +235,27 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
                 siluC[i * d + j] = (float) (c / (1 + Math.exp(-c)));
             }
         }
-        s.siluC.fb.put(0, siluC, 0, n * d);
-        float[] ada = new float[n * 6 * d];
+        float[][] adaAll = new float[depth][];
+        for (int l = 0; l < depth; l++) adaAll[l] = adaLN(siluC, n, DiTKeys.adaLN(l));
+        lap(Phase.ADALN);
 
         acc.macs += (double) n * (flops.embeddingMacs() + flops.finalLayerMacs() + depth * flops.adaLNMacs());
         acc.staticMacs += (double) n * flops.totalMacs();
         for (int l = 0; l < depth; l++) {
-            adaLN(s, n, DiTKeys.adaLN(l), 6 * d, ada);
+            float[] ada = adaAll[l];
             // attention on the active heads
             WidthSlices.Attn at = slices.attn(l, plan.heads()[l]);
             int aw = at.heads() * hd;
             RowKernels.lnModulate(s.xs.fb, null, m, ada, 6 * d, 0, d, tokens, d, s.xm.fb);
+            lap(Phase.ROWS_ATTN);
             gemm(s.xm.view(m, d), at.qkvW(), s.qkv.view(m, 3 * aw));
+            lap(Phase.GEMM);
             HeadAttention.forward(s.qkv.fb, at.qkvB(), n, tokens, at.heads(), hd, s.att.fb);
+            lap(Phase.ATTENTION);
             gemm(s.att.view(m, aw), at.projW(), s.br.view(m, d));
+            lap(Phase.GEMM);
             RowKernels.gatedScatterAdd(s.xs.fb, null, m, s.br.fb, w.heap(DiTKeys.proj(l) + ".bias"), ada, 6 * d, 2 * d, tokens, d);
+            lap(Phase.ROWS_ATTN);
             acc.macs += (double) n * flops.attentionMacs(tokens, at.heads());
             acc.heads[l] += (double) n * at.heads();
 
@@ -217,10 +263,9 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
             int[] rows = null;
             int kept = m;
             if (dyn) {
-                gemm(s.xs.view(m, d), w.get(DiTKeys.tokenRouter0(l) + ".weight"), s.th.view(m, routerHidden));
                 float[] logits = s.logits;
-                RowKernels.tokenLogits(s.th.fb, m, routerHidden, w.heap(DiTKeys.tokenRouter0(l) + ".bias"),
-                        w.heap(DiTKeys.tokenRouter2(l) + ".weight"), w.heap(DiTKeys.tokenRouter2(l) + ".bias")[0], logits);
+                RowKernels.tokenRouter(s.xs.fb, m, d, routerT[l], routerPad, w.heap(DiTKeys.tokenRouter0(l) + ".bias"), w.heap(DiTKeys.tokenRouter2(l) + ".weight"),
+                        w.heap(DiTKeys.tokenRouter2(l) + ".bias")[0], logits);
                 kept = 0;
                 for (int r = 0; r < m; r++) {
                     if (logits[r] > 0) s.rows[kept++] = r;
@@ -229,6 +274,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
                 rows = s.rows;
                 if (tokenLogits != null) tokenLogits[l] = Arrays.copyOf(logits, m);
                 acc.macs += (double) n * (tokens * ((double) d * routerHidden + routerHidden) + 2.0 * (cfg.numHeads() - 1) * d);
+                lap(Phase.ROUTERS);
             }
             acc.tokens[l] += (double) kept / tokens;
             // MLP on the active groups, kept rows only
@@ -236,30 +282,40 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
             acc.groups[l] += (double) n * mp.hidden() / gsz;
             if (kept == 0) continue;
             RowKernels.lnModulate(s.xs.fb, rows, kept, ada, 6 * d, 3 * d, 4 * d, tokens, d, s.xm.fb);
+            lap(Phase.ROWS_MLP);
             gemm(s.xm.view(kept, d), mp.fc1W(), s.f.view(kept, mp.hidden()));
+            lap(Phase.GEMM);
             RowKernels.biasGelu(s.f.fb, kept, mp.hidden(), mp.fc1B());
+            lap(Phase.ROWS_MLP);
             gemm(s.f.view(kept, mp.hidden()), mp.fc2W(), s.br.view(kept, d));
+            lap(Phase.GEMM);
             RowKernels.gatedScatterAdd(s.xs.fb, rows, kept, s.br.fb, w.heap(DiTKeys.fc2(l) + ".bias"), ada, 6 * d, 5 * d, tokens, d);
+            lap(Phase.ROWS_MLP);
             acc.macs += flops.mlpMacs(kept, mp.hidden());
         }
         if (dyn) acc.widthMargin = Math.min(acc.widthMargin, plan.minMargin());
+        lap(Phase.ROWS_MLP);
 
         // final layer: adaLN (shift, scale) -> LN -> modulate -> Linear -> unpatchify (+ bias)
-        float[] adaF = new float[n * 2 * d];
-        adaLN(s, n, DiTKeys.FINAL_ADALN, 2 * d, adaF);
+        float[] adaF = adaLN(siluC, n, DiTKeys.FINAL_ADALN);
         RowKernels.lnModulate(s.xs.fb, null, m, adaF, 2 * d, 0, d, tokens, d, s.xm.fb);
         int po = cfg.patchOut();
         gemm(s.xm.view(m, d), w.get(DiTKeys.FINAL_LINEAR + ".weight"), s.outTok.view(m, po));
         s.outTok.fb.get(0, s.stage, 0, m * po);
         unpatchify(s.stage, w.heap(DiTKeys.FINAL_LINEAR + ".bias"), n, out);
+        lap(Phase.FINAL);
     }
 
-    /** ada (n, width) = SiLU(c) W^T + b, read to the heap. */
-    private void adaLN(Buffers s, int n, String key, int width, float[] ada) {
-        gemm(s.siluC.view(n, d), w.get(key + ".weight"), s.ada.view(n, width));
-        s.ada.fb.get(0, ada, 0, n * width);
-        float[] b = w.heap(key + ".bias");
-        for (int i = 0; i < n; i++) for (int j = 0; j < width; j++) ada[i * width + j] += b[j];
+    /**
+     * adaLN modulation (n, width) = SiLU(c) W^T + b, on the heap. A Java kernel: with only n rows the product is
+     * memory-bound, and the backend's gemm handles such thin shapes poorly.
+     */
+    private float[] adaLN(float[] siluC, int n, String key) {
+        INDArray wt = w.get(key + ".weight");
+        int width = (int) wt.size(0);
+        float[] out = new float[n * width];
+        RowKernels.linearThin(wt, w.heap(key + ".bias"), siluC, n, d, out);
+        return out;
     }
 
     /** c = a w^T into a preallocated C-order output (the fast path of the backend's gemm). */
@@ -386,7 +442,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
     /** Buffers for up to {@code cap} samples. */
     private final class Buffers {
         final int cap;
-        final Flat patches, xs, xm, qkv, att, br, f, th, outTok, siluC, ada;
+        final Flat patches, xs, xm, qkv, att, br, f, outTok;
         final float[] stage, logits;
         final int[] rows;
 
@@ -401,17 +457,14 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
             att = new Flat(m * d);
             br = new Flat(m * d);
             f = new Flat(m * cfg.mlpHidden());
-            th = new Flat(m * Math.max(1, routerHidden));
             outTok = new Flat(m * cfg.patchOut());
-            siluC = new Flat((long) cap * d);
-            ada = new Flat((long) cap * 6 * d);
             stage = new float[(int) (m * Math.max(pp, cfg.patchOut()))];
             logits = new float[(int) m];
             rows = new int[(int) m];
         }
 
         void close() {
-            for (Flat fl : new Flat[]{patches, xs, xm, qkv, att, br, f, th, outTok, siluC, ada}) fl.a.close();
+            for (Flat fl : new Flat[]{patches, xs, xm, qkv, att, br, f, outTok}) fl.a.close();
         }
     }
 

@@ -89,17 +89,45 @@ final class RowKernels {
     }
 
     /**
-     * SDT's token logits from the router's hidden pre-activations h (n x k, first layer without bias):
-     * {@code logit[r] = b2 + sum_j w2[j] * relu(h[r, j] + b0[j])}, accumulated in double.
+     * SDT's token router on n rows of the residual stream x (width d):
+     * {@code logit[r] = b2 + sum_j w2[j] * relu(b0[j] + W0[j, :] . x[r, :])}. {@code w0t} is W0 transposed to
+     * (d, kp), its k = D/16 columns zero-padded to kp (a multiple of the vector length), so that four rows at a
+     * time run through the register-blocked product; as a backend gemm the narrow output is slow.
      */
-    static void tokenLogits(FloatBuffer h, int n, int k, float[] b0, float[] w2, float b2, float[] logits) {
-        Par.range(n, 64, (i0, i1) -> {
-            float[] hr = new float[k];
-            for (int i = i0; i < i1; i++) {
-                h.get(i * k, hr, 0, k);
-                double z = b2;
-                for (int j = 0; j < k; j++) z += w2[j] * Math.max(0f, hr[j] + b0[j]);
-                logits[i] = (float) z;
+    static void tokenRouter(FloatBuffer x, int n, int d, float[] w0t, int kp, float[] b0, float[] w2, float b2,
+                            float[] logits) {
+        int k = b0.length;
+        Par.range((n + 3) / 4, 16, (q0, q1) -> {
+            float[] xr = new float[4 * d], h = new float[4 * kp];
+            for (int q = q0; q < q1; q++) {
+                int r0 = 4 * q, rows = Math.min(4, n - r0);
+                x.get(r0 * d, xr, 0, rows * d);
+                Vec.mm4(xr, 0, d, w0t, h, kp, d);
+                for (int i = 0; i < rows; i++) {
+                    double z = b2;
+                    for (int j = 0; j < k; j++) z += w2[j] * Math.max(0f, h[i * kp + j] + b0[j]);
+                    logits[r0 + i] = (float) z;
+                }
+            }
+        });
+    }
+
+    /** W (k, d) row-major -> its transpose (d, kp) with zero columns k..kp-1. */
+    static float[] transposePadded(float[] w, int k, int d, int kp) {
+        float[] t = new float[d * kp];
+        for (int j = 0; j < k; j++) for (int i = 0; i < d; i++) t[i * kp + j] = w[j * d + i];
+        return t;
+    }
+
+    /** out (n, width) = x (n, in) W^T + b for a weight W (width, in) in ND4J memory; parallel over W's rows. */
+    static void linearThin(org.nd4j.linalg.api.ndarray.INDArray weight, float[] bias, float[] x, int n, int in, float[] out) {
+        int width = (int) weight.size(0);
+        FloatBuffer wb = org.dydit.engine.Buf.of(weight).bytes().asFloatBuffer();
+        Par.range(width, 64, (o0, o1) -> {
+            float[] wr = new float[in];
+            for (int o = o0; o < o1; o++) {
+                wb.get(o * in, wr, 0, in);
+                for (int b = 0; b < n; b++) out[b * width + o] = Vec.dot(wr, x, b * in, in) + bias[o];
             }
         });
     }

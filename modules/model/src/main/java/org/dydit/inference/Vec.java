@@ -45,6 +45,19 @@ final class Vec {
         return s;
     }
 
+    /** Dot product of {@code x[0..n)} and {@code w[off..off+n)}. */
+    static float dot(float[] x, float[] w, int off, int n) {
+        int j = 0;
+        float s = 0;
+        if (ON && n >= L) {
+            FloatVector acc = FloatVector.zero(SP);
+            for (; j + L <= n; j += L) acc = FloatVector.fromArray(SP, x, j).fma(FloatVector.fromArray(SP, w, off + j), acc);
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; j < n; j++) s += x[j] * w[off + j];
+        return s;
+    }
+
     /** Sum of squares of {@code a[off..off+n) - mean}. */
     static float sumSqDev(float[] a, int off, int n, float mean) {
         int j = 0;

@@ -1,0 +1,268 @@
+package org.dydit.inference;
+
+import org.dydit.diffusion.AncestralSampler;
+import org.dydit.diffusion.GaussianDiffusion;
+import org.dydit.diffusion.NoiseSource;
+import org.dydit.diffusion.TimestepRespacing;
+import org.dydit.model.DiTConfig;
+import org.dydit.model.DiTModel;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The sampling speed benchmark behind {@code dydit bench speedup}: the dynamic engine against the static engine
+ * (the same code at full width, every token) on DDPM-250 without guidance, timing every 25th of the 250 steps,
+ * both engines in one process on the same inputs, repeated.
+ *
+ * <p>The timed steps' inputs come from an ancestral chain over exactly those timesteps, driven by the dynamic
+ * model's own outputs, so the token routers see realistic, evolving inputs; at every step the static engine runs
+ * on the same input right after the dynamic one. {@code flops_ratio} counts the MACs of the decisions actually
+ * taken, routers included; {@code static_fraction_of_peak} compares the static forward's GFLOP/s (2 FLOPs per
+ * MAC) with the best float32 2048x384x1536 gemm into a preallocated output, as the training benchmark does.
+ */
+public final class SpeedupBenchmark {
+    private SpeedupBenchmark() {}
+
+    /** Respaced indices timed: every {@code stride}-th of {@code steps}, from the first step taken (k = steps-1). */
+    public static int[] timedTimesteps(int steps, int stride) {
+        GaussianDiffusion g = GaussianDiffusion.create(Integer.toString(steps));
+        List<Integer> t = new ArrayList<>();
+        for (int k = steps - 1; k >= 0; k -= stride) t.add(g.originalTimestep(k));
+        return t.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * Runs the benchmark on {@code model} (a DyDiT) at batch {@code batch}; returns the JSON fields in order.
+     * {@code modelNote} says where the model came from.
+     */
+    public static Map<String, Object> run(DiTModel model, String modelNote, double lambda, int batch, int repeats,
+                                          int[] timesteps, long seed, Consumer<String> log) {
+        if (batch < 1) throw new IllegalArgumentException("batch must be positive: " + batch);
+        if (repeats < 1) throw new IllegalArgumentException("repeats must be positive: " + repeats);
+        DiTConfig cfg = model.config();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("benchmark", "speedup");
+        out.put("model", modelNote);
+        out.put("batch", batch);
+        out.put("lambda", lambda);
+        out.put("sampler", "ddpm250, no guidance, every 25th step timed");
+        out.put("timed_timesteps", timesteps);
+        out.put("repeats", repeats);
+        out.put("load_avg_start", loadAverage());
+        log.accept("gemm reference: 2048x384x1536 float32 into preallocated C- and F-order outputs");
+        double[] gemm = gemmReference();
+        double peak = Math.max(gemm[0], gemm[1]);
+
+        // the chain over the timed timesteps (descending), as its own respaced process
+        int[] kept = timesteps.clone();
+        Arrays.sort(kept);
+        GaussianDiffusion base = GaussianDiffusion.create("");
+        GaussianDiffusion chain = new GaussianDiffusion(TimestepRespacing.respacedBetas(base.alphasCumprod(), kept), kept);
+        AncestralSampler sampler = new AncestralSampler(chain);
+        NoiseSource noise = NoiseSource.seeded(seed);
+        int per = cfg.inChannels() * cfg.inputSize() * cfg.inputSize();
+        long[] shape = {batch, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
+        float[] x0 = new float[batch * per];
+        for (int b = 0; b < batch; b++) noise.fill(x0, b * per, per, b, NoiseSource.INITIAL);
+        int[] labels = new int[batch];
+        for (int b = 0; b < batch; b++) labels[b] = (int) Math.floorMod(seed * 31 + b * 7919L, cfg.numClasses());
+
+        int steps = kept.length;
+        double[][] tDyn = new double[repeats][steps], tStat = new double[repeats][steps];
+        ForwardStats[] stats = new ForwardStats[steps];
+        Map<String, Double> dynPhases, statPhases;
+        try (InferenceEngine dyn = new InferenceEngine(model, InferenceEngine.Mode.DYNAMIC);
+             InferenceEngine stat = new InferenceEngine(model, InferenceEngine.Mode.STATIC)) {
+            dyn.prepare(kept);
+            log.accept("warm-up pass (JIT, buffers, " + dyn.slicesBuilt() + " sliced weight sets)");
+            pass(dyn, stat, sampler, noise, x0, shape, labels, null, null, null);
+            for (int r = 0; r < repeats; r++) {
+                if (r == repeats - 1) {
+                    dyn.profile(true);
+                    stat.profile(true);
+                }
+                pass(dyn, stat, sampler, noise, x0, shape, labels, tDyn[r], tStat[r], r == 0 ? stats : null);
+                log.accept(String.format("repeat %d/%d: static %.3f s, dynamic %.3f s, speedup %.3f (load %s)", r + 1, repeats,
+                        sum(tStat[r]), sum(tDyn[r]), sum(tStat[r]) / sum(tDyn[r]), loadAverage()));
+            }
+            dynPhases = dyn.phaseSeconds();
+            statPhases = stat.phaseSeconds();
+        }
+        double macs = 0, staticMacs = 0;
+        List<Map<String, Object>> perStep = new ArrayList<>();
+        for (int i = 0; i < steps; i++) {
+            ForwardStats s = stats[i];
+            macs += s.macs();
+            staticMacs += s.staticMacs();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("t", kept[steps - 1 - i]);
+            m.put("flops_ratio", round(s.flopsRatio(), 4));
+            m.put("heads_mean", round(mean(s.heads()), 3));
+            m.put("groups_mean", round(mean(s.groups()), 3));
+            m.put("tokens_kept", round(mean(s.tokenFraction()), 3));
+            double[] d = new double[repeats], st = new double[repeats];
+            for (int r = 0; r < repeats; r++) {
+                d[r] = tDyn[r][i];
+                st[r] = tStat[r][i];
+            }
+            m.put("speedup", round(median(st) / median(d), 3));
+            perStep.add(m);
+        }
+        double[] speedups = new double[repeats], statTotals = new double[repeats], dynTotals = new double[repeats];
+        for (int r = 0; r < repeats; r++) {
+            statTotals[r] = sum(tStat[r]);
+            dynTotals[r] = sum(tDyn[r]);
+            speedups[r] = statTotals[r] / dynTotals[r];
+        }
+        double ratio = macs / staticMacs;
+        double speedup = median(speedups);
+        double staticGflops = 2 * staticMacs / median(statTotals) / 1e9;
+        out.put("flops_ratio", round(ratio, 4));
+        out.put("speedup", round(speedup, 3));
+        out.put("efficiency", round(speedup * ratio, 3));
+        out.put("static_fraction_of_peak", round(staticGflops / peak, 3));
+        out.put("speedup_all", roundAll(speedups, 3));
+        out.put("static_s_per_step", round(median(statTotals) / steps, 4));
+        out.put("dynamic_s_per_step", round(median(dynTotals) / steps, 4));
+        out.put("static_gflops", round(staticGflops, 1));
+        out.put("dynamic_gflops_effective", round(2 * macs / median(dynTotals) / 1e9, 1));
+        out.put("gemm_gflops", round(peak, 1));
+        out.put("gemm_gflops_c_order", round(gemm[0], 1));
+        out.put("gemm_gflops_f_order", round(gemm[1], 1));
+        out.put("static_gmacs_per_sample", round(staticMacs / steps / batch / 1e9, 3));
+        out.put("phase_s_static", roundMap(statPhases));
+        out.put("phase_s_dynamic", roundMap(dynPhases));
+        out.put("steps", perStep);
+        out.put("load_avg_end", loadAverage());
+        out.put("threads", Runtime.getRuntime().availableProcessors());
+        out.put("vector_kernels", Vec.ON);
+        return out;
+    }
+
+    /** One chain over the timed steps: dynamic then static forward on the same input, the chain follows dynamic. */
+    private static void pass(InferenceEngine dyn, InferenceEngine stat, AncestralSampler sampler, NoiseSource noise,
+                             float[] xT, long[] shape, int[] labels, double[] tDyn, double[] tStat, ForwardStats[] stats) {
+        GaussianDiffusion g = sampler.diffusion();
+        int n = g.numTimesteps(), b = labels.length, per = xT.length / b;
+        float[] x = xT.clone();
+        float[] z = new float[x.length];
+        for (int k = n - 1, i = 0; k >= 0; k--, i++) {
+            int[] t = new int[b], ks = new int[b];
+            Arrays.fill(t, g.originalTimestep(k));
+            Arrays.fill(ks, k);
+            long t0 = System.nanoTime();
+            float[] out = dyn.forward(x, shape, t, labels);
+            long t1 = System.nanoTime();
+            stat.forward(x, shape, t, labels);
+            long t2 = System.nanoTime();
+            if (tDyn != null) {
+                tDyn[i] = (t1 - t0) / 1e9;
+                tStat[i] = (t2 - t1) / 1e9;
+            }
+            if (stats != null) stats[i] = dyn.lastStats();
+            float[] stepNoise = null;
+            if (sampler.usesNoise(k)) {
+                for (int s = 0; s < b; s++) noise.fill(z, s * per, per, s, k);
+                stepNoise = z;
+            }
+            x = sampler.step(x, shape, ks, out, stepNoise).xPrev;
+        }
+    }
+
+    /** Best GFLOP/s of several 2048x384x1536 float32 gemms into preallocated C- and F-order outputs (index 0, 1). */
+    public static double[] gemmReference() {
+        int m = 2048, k = 384, n = 1536;
+        INDArray a = Nd4j.rand(DataType.FLOAT, m, k), b = Nd4j.rand(DataType.FLOAT, k, n);
+        double[] best = new double[2];
+        char[] orders = {'c', 'f'};
+        for (int round = 0; round < 2; round++) {
+            for (int o = 0; o < 2; o++) {
+                INDArray c = Nd4j.create(DataType.FLOAT, new long[]{m, n}, orders[o]);
+                for (int i = 0; i < 6; i++) {
+                    long t0 = System.nanoTime();
+                    Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
+                    best[o] = Math.max(best[o], 2.0 * m * k * n / (System.nanoTime() - t0));
+                }
+                c.close();
+            }
+        }
+        a.close();
+        b.close();
+        return best;
+    }
+
+    /** The 1/5/15-minute load averages of this machine (Linux), or "unknown". */
+    public static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    }
+
+    private static double sum(double[] v) {
+        double s = 0;
+        for (double x : v) s += x;
+        return s;
+    }
+
+    private static double mean(double[] v) {
+        return sum(v) / v.length;
+    }
+
+    static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+
+    private static double[] roundAll(double[] v, int digits) {
+        double[] r = new double[v.length];
+        for (int i = 0; i < v.length; i++) r[i] = round(v[i], digits);
+        return r;
+    }
+
+    private static Map<String, Double> roundMap(Map<String, Double> m) {
+        Map<String, Double> r = new LinkedHashMap<>();
+        m.forEach((k, v) -> r.put(k, round(v, 3)));
+        return r;
+    }
+
+    /** Without the CLI: {@code SpeedupBenchmark [BATCH] [LAMBDA] [REPEATS] [MODEL_CACHE_DIR]} on the recipe DiT-S/2; JSON on stdout. */
+    public static void main(String[] args) throws Exception {
+        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 8;
+        double lambda = args.length > 1 ? Double.parseDouble(args[1]) : 0.5;
+        int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        DiTConfig cfg = DiTConfig.preset("DyDiT-S/2");
+        int[] ts = timedTimesteps(250, 25);
+        Path cache = args.length > 3 ? Path.of(args[3]) : null;
+        DiTModel m;
+        if (cache != null && Files.isDirectory(cache)) {
+            m = DiTModel.load(cache);
+        } else {
+            m = RouterRecipe.build(cfg, lambda, ts, 0, System.err::println);
+            if (cache != null) m.save(cache);
+        }
+        Map<String, Object> r = run(m, "DyDiT-S/2, router recipe", lambda, batch, repeats, ts, 0, System.err::println);
+        System.out.println(new com.fasterxml.jackson.databind.ObjectMapper()
+                .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+    }
+}
