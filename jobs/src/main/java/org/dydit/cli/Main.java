@@ -82,7 +82,7 @@ public final class Main implements Runnable {
             PrintWriter err = cl.getErr();
             boolean expected = e instanceof java.io.IOException || e instanceof IllegalArgumentException
                     || e instanceof java.io.UncheckedIOException || e instanceof IllegalStateException;
-            String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+            String msg = message(e);
             err.println(cl.getCommandSpec().qualifiedName() + ": error: " + msg);
             if (!expected || "1".equals(System.getenv("DYDIT_DEBUG"))) {
                 e.printStackTrace(err);
@@ -90,6 +90,14 @@ public final class Main implements Runnable {
             err.flush();
             return EXIT_FAILURE;
         }
+    }
+
+    /** The exception's message; java.nio's file errors carry only the path, so say what went wrong. */
+    static String message(Exception e) {
+        if (e instanceof java.nio.file.NoSuchFileException f) return "no such file or folder: " + f.getFile();
+        if (e instanceof java.nio.file.AccessDeniedException f) return "permission denied: " + f.getFile();
+        if (e instanceof java.nio.file.FileAlreadyExistsException f) return "already exists: " + f.getFile();
+        return e.getMessage() == null ? e.toString() : e.getMessage();
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -80,6 +80,12 @@ class MainTest {
         Cli badKey = Cli.run("flops", "--model-dir", tmp.toString());
         assertEquals(Main.EXIT_FAILURE, badKey.code(), badKey::toString);
         assertTrue(badKey.err().contains("hidden_size") && badKey.err().contains(cfg.toString()), badKey::toString);
+
+        Path nowhere = tmp.resolve("nowhere.safetensors");
+        Cli noCases = Cli.run("forward", "--model-dir", Golden.path("dit").toString(), "--cases", nowhere.toString(),
+                "--out", tmp.resolve("o.safetensors").toString());
+        assertEquals(Main.EXIT_FAILURE, noCases.code(), noCases::toString);
+        assertTrue(noCases.err().contains("no such file or folder: " + nowhere), noCases::toString);
     }
 
     @Test
