@@ -13,14 +13,14 @@ import java.util.concurrent.Callable;
 /** {@code dydit bench}: performance benchmarks that print one JSON object. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print one JSON object on stdout (progress goes to stderr).",
-        subcommands = {BenchCommand.Train.class})
+        subcommands = {BenchCommand.Train.class, BenchSpeedupCommand.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing benchmark: train");
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing benchmark: train or speedup");
     }
 
     /** {@code dydit bench train}: training-step speed and memory against this machine's gemm peak. */

@@ -27,6 +27,7 @@ import java.io.PrintWriter;
                 PrepCommand.class,
                 SparkCheckCommand.class,
                 BenchCommand.class, TrainCommand.class,
+                SampleCommand.class,
                 ConvertCommand.class,
         })
 public final class Main implements Runnable {
