@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
@@ -47,8 +48,9 @@ public final class DatasetWriter {
         Path out = new Path(spec.out);
         FileSystem fs = Storage.fs(out, conf);
         out = fs.makeQualified(out);
-        if (fs.exists(out) && !spec.overwrite) {
-            throw new IOException("output " + out + " already exists (pass --overwrite to replace it)");
+        if (fs.exists(out)) {
+            if (!spec.overwrite) throw new IOException("output " + out + " already exists (pass --overwrite to replace it)");
+            requireReplaceable(fs, out);
         }
         Path tmp = new Path(out.getParent(), "." + out.getName() + ".incomplete-" + UUID.randomUUID().toString().substring(0, 8));
         if (!fs.mkdirs(tmp)) throw new IOException("cannot create temporary folder " + tmp);
@@ -71,6 +73,24 @@ public final class DatasetWriter {
                 } catch (IOException e) {
                     log.println("warning: could not delete temporary folder " + tmp + ": " + e.getMessage());
                 }
+            }
+        }
+    }
+
+    /**
+     * --overwrite replaces an earlier dataset (manifest.json and part files) or an empty folder, never a
+     * folder holding anything else: a mistyped --out must not cost the user a home directory.
+     */
+    private static void requireReplaceable(FileSystem fs, Path out) throws IOException {
+        if (!fs.getFileStatus(out).isDirectory()) {
+            throw new IOException("output " + out + " is a file; --overwrite replaces only a dataset folder");
+        }
+        for (FileStatus s : fs.listStatus(out)) {
+            String name = s.getPath().getName();
+            if (!s.isFile() || !(name.equals(Manifest.FILE_NAME) || name.matches("part-\\d{5,}\\.bin"))) {
+                throw new IOException("output " + out + " holds '" + name + "', which is not part of a dataset;"
+                        + " --overwrite replaces only a dataset folder (manifest.json and part files): remove it"
+                        + " yourself or choose another --out");
             }
         }
     }

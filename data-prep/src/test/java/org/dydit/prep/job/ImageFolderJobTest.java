@@ -217,11 +217,22 @@ class ImageFolderJobTest {
         assertTrue(e.getMessage().contains("already exists"), e.getMessage());
         assertEquals("precious", Files.readString(out.resolve("keep.txt")));
 
+        // --overwrite replaces a dataset, never a folder holding other files.
         ImageFolderJob.Options o = options(small, out.toString(), "none", 2, 0);
         o.spec.overwrite = true;
-        Manifest m = ImageFolderJob.run(sc, o, System.err);
-        assertFalse(Files.exists(out.resolve("keep.txt")));
+        IOException foreign = assertThrows(IOException.class, () -> ImageFolderJob.run(sc, o, System.err));
+        assertTrue(foreign.getMessage().contains("keep.txt") && foreign.getMessage().contains(out.getFileName().toString()),
+                foreign.getMessage());
+        assertEquals("precious", Files.readString(out.resolve("keep.txt")));
+
+        Files.delete(out.resolve("keep.txt"));
+        Manifest first = ImageFolderJob.run(sc, o, System.err);      // an empty folder is replaced
+        assertEquals(2, first.numRecords);
+        Manifest m = ImageFolderJob.run(sc, o, System.err);          // and so is a dataset
         assertEquals(2, m.numRecords);
         assertEquals(1, m.rejected.count());
+        try (Stream<Path> s = Files.list(out)) {
+            assertEquals(m.parts.size() + 1, s.count(), "only manifest.json and the parts");
+        }
     }
 }
