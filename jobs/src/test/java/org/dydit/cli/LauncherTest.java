@@ -106,6 +106,7 @@ class LauncherTest {
         assertTrue(containsPair(spark, "--class", "org.dydit.cli.Main"), spark::toString);
         assertFalse(spark.contains("--jars"), "local master: everything is already on the classpath " + spark);
         assertTrue(r.lines().contains("env:SPARK_LOCAL_IP=127.0.0.1"), r::toString);
+        assertFalse(spark.contains("spark.ui.showConsoleProgress=true"), "prep prints its own progress line: " + spark);
     }
 
     @Test
