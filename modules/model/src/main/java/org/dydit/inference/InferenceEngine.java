@@ -318,9 +318,9 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         return out;
     }
 
-    /** c = a w^T into a preallocated C-order output (the fast path of the backend's gemm). */
+    /** c = a w for a weight stored transposed (in, out), into a preallocated C-order output (the backend's fast path). */
     private static void gemm(INDArray a, INDArray wt, INDArray c) {
-        Nd4j.gemm(a, wt, c, false, true, 1.0, 0.0);
+        Nd4j.gemm(a, wt, c, false, false, 1.0, 0.0);
     }
 
     private void addBiasAndPos(FloatBuffer xs, int m, float[] bias) {

@@ -146,6 +146,8 @@ public final class SpeedupBenchmark {
         out.put("steps", perStep);
         out.put("load_avg_end", loadAverage());
         out.put("threads", Runtime.getRuntime().availableProcessors());
+        String wait = System.getenv("OMP_WAIT_POLICY");
+        out.put("omp_wait_policy", wait == null ? "unset" : wait);
         out.put("vector_kernels", Vec.ON);
         return out;
     }

@@ -17,10 +17,10 @@ import java.util.Map;
  * weight itself. proj.bias and fc2.bias are never sliced: the masked reference adds them in full.
  */
 final class WidthSlices {
-    /** The attention weights of {@code heads} active heads: qkv (3 a hd, D) + bias, proj (D, a hd). */
+    /** The attention weights of {@code heads} active heads, transposed: qkv (D, 3 a hd) + bias, proj (a hd, D). */
     record Attn(INDArray qkvW, float[] qkvB, INDArray projW, int heads) {}
 
-    /** The MLP weights of {@code hidden} active channels: fc1 (hidden, D) + bias, fc2 (D, hidden). */
+    /** The MLP weights of {@code hidden} active channels, transposed: fc1 (D, hidden) + bias, fc2 (hidden, D). */
     record Mlp(INDArray fc1W, float[] fc1B, INDArray fc2W, int hidden) {}
 
     private final DiTConfig cfg;
@@ -62,27 +62,26 @@ final class WidthSlices {
     }
 
     private Attn buildAttn(int l, int[] heads) {
-        int d = cfg.hiddenSize(), hd = cfg.headDim(), a = heads.length;
+        int d = cfg.hiddenSize(), hd = cfg.headDim(), a = heads.length, w3 = 3 * a * hd;
         INDArray qkvW = w.get(DiTKeys.qkv(l) + ".weight"), projW = w.get(DiTKeys.proj(l) + ".weight");
         float[] qkvBFull = w.heap(DiTKeys.qkv(l) + ".bias");
         if (a == cfg.numHeads()) return new Attn(qkvW, qkvBFull, projW, a);
+        // qkv^T (D, 3D): per input row, the q, k, v column blocks of the active heads
         FloatBuffer src = fb(qkvW);
-        float[] qw = new float[3 * a * hd * d];
-        float[] qb = new float[3 * a * hd];
+        float[] qw = new float[d * w3];
+        float[] qb = new float[w3];
         for (int part = 0; part < 3; part++) {
             for (int i = 0; i < a; i++) {
-                int srcRow = part * d + heads[i] * hd, dstRow = (part * a + i) * hd;
-                src.get(srcRow * d, qw, dstRow * d, hd * d);
-                System.arraycopy(qkvBFull, srcRow, qb, dstRow, hd);
+                int srcCol = part * d + heads[i] * hd, dstCol = (part * a + i) * hd;
+                for (int r = 0; r < d; r++) src.get(r * 3 * d + srcCol, qw, r * w3 + dstCol, hd);
+                System.arraycopy(qkvBFull, srcCol, qb, dstCol, hd);
             }
         }
+        // proj^T (D, D): the input rows of the active heads
         FloatBuffer ps = fb(projW);
-        float[] pw = new float[d * a * hd];
-        for (int r = 0; r < d; r++) {
-            for (int i = 0; i < a; i++) ps.get(r * d + heads[i] * hd, pw, r * a * hd + i * hd, hd);
-        }
-        return new Attn(Nd4j.create(qw, new long[]{3L * a * hd, d}, 'c'), qb,
-                Nd4j.create(pw, new long[]{d, (long) a * hd}, 'c'), a);
+        float[] pw = new float[a * hd * d];
+        for (int i = 0; i < a; i++) ps.get(heads[i] * hd * d, pw, i * hd * d, hd * d);
+        return new Attn(Nd4j.create(qw, new long[]{d, w3}, 'c'), qb, Nd4j.create(pw, new long[]{(long) a * hd, d}, 'c'), a);
     }
 
     private Mlp buildMlp(int l, int[] groups) {
@@ -92,15 +91,13 @@ final class WidthSlices {
         if (n == cfg.numHeads()) return new Mlp(fc1W, fc1BFull, fc2W, hid);
         int width = n * gs;
         FloatBuffer s1 = fb(fc1W), s2 = fb(fc2W);
-        float[] w1 = new float[width * d], b1 = new float[width], w2 = new float[d * width];
+        float[] w1 = new float[d * width], b1 = new float[width], w2 = new float[width * d];
         for (int i = 0; i < n; i++) {
-            s1.get(groups[i] * gs * d, w1, i * gs * d, gs * d);
+            for (int r = 0; r < d; r++) s1.get(r * hid + groups[i] * gs, w1, r * width + i * gs, gs);   // fc1^T columns
             System.arraycopy(fc1BFull, groups[i] * gs, b1, i * gs, gs);
+            s2.get(groups[i] * gs * d, w2, i * gs * d, gs * d);                                       // fc2^T rows
         }
-        for (int r = 0; r < d; r++) {
-            for (int i = 0; i < n; i++) s2.get(r * hid + groups[i] * gs, w2, r * width + i * gs, gs);
-        }
-        return new Mlp(Nd4j.create(w1, new long[]{width, d}, 'c'), b1, Nd4j.create(w2, new long[]{d, width}, 'c'), width);
+        return new Mlp(Nd4j.create(w1, new long[]{d, width}, 'c'), b1, Nd4j.create(w2, new long[]{width, d}, 'c'), width);
     }
 
     private static FloatBuffer fb(INDArray a) {
