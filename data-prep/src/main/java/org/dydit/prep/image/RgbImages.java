@@ -8,7 +8,9 @@ import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -66,8 +68,18 @@ public final class RgbImages {
                     // Ask for the raw CMYK samples; the default would convert through an ICC profile.
                     param.setDestinationType(cmyk);
                 }
+                List<String> warnings = new ArrayList<>();
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 BufferedImage img = reader.read(0, param);
                 if (img == null) throw new UnreadableImageException("decoder returned no image", null);
+                for (String w : warnings) {
+                    // A JPEG cut short only earns a warning here (the rest is filled grey); PIL refuses it
+                    // ("image file is truncated"), and a training set must not hold half-grey photographs.
+                    if (w != null && (w.contains("Truncated File") || w.contains("Missing EOI")
+                            || w.contains("Premature end of JPEG file"))) {
+                        throw new UnreadableImageException("corrupt or truncated image: " + w, null);
+                    }
+                }
                 if (cmyk != null && hasAdobeMarker(reader)) {
                     // Adobe CMYK JPEGs store inverted inks; PIL reads them as "CMYK;I" and so undoes that.
                     invert(img.getRaster());

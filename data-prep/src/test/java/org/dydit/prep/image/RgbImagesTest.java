@@ -50,6 +50,9 @@ class RgbImagesTest {
         for (byte[] bad : new byte[][] {
                 Arrays.copyOf(png, png.length / 2),
                 Arrays.copyOf(jpg, 200),
+                Arrays.copyOf(jpg, jpg.length / 2),          // ImageIO would fill the missing half grey
+                Arrays.copyOf(jpg, jpg.length - 2),          // only the end-of-image marker missing
+                Arrays.copyOf(resource("cmyk.jpg"), resource("cmyk.jpg").length / 2),
                 "this is not an image".getBytes(),
                 new byte[0]}) {
             RgbImages.UnreadableImageException e = assertThrows(RgbImages.UnreadableImageException.class,
