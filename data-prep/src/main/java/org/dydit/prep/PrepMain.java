@@ -120,12 +120,20 @@ public final class PrepMain {
         return null;
     }
 
-    /** The root cause's message, which Spark otherwise buries under task-failure wrappers. */
+    /**
+     * The message of the deepest cause that has one and is not one of Spark's task-failure wrappers: our
+     * own errors name the file and record, and the JDK's causes under them (an EOFException) often have
+     * no message at all.
+     */
     static String describe(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
-        String msg = t.getMessage() != null ? t.getMessage() : t.getClass().getName();
-        return t == e ? msg : msg + " (" + t.getClass().getSimpleName() + ")";
+        Throwable best = e;
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank() && !(t instanceof org.apache.spark.SparkException)) {
+                best = t;
+            }
+        }
+        String msg = best.getMessage() != null ? best.getMessage() : best.getClass().getName();
+        return best == e ? msg : msg + " (" + best.getClass().getSimpleName() + ")";
     }
 
     static Job parse(List<String> args) throws UsageException {

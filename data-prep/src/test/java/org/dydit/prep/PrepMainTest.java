@@ -84,6 +84,24 @@ class PrepMainTest {
         assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(out.resolve("part-00000.bin"))));
     }
 
+    /** A failure inside a Spark task still ends in one line naming the file, not its message-less cause. */
+    @Test
+    void truncatedIdxFileIsNamedInTheFinalMessage() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("fm"));
+        Path dist = Path.of("/usr/share/datasets/fashion-mnist");
+        Files.copy(dist.resolve("t10k-labels-idx1-ubyte.gz"), src.resolve("t10k-labels-idx1-ubyte.gz"));
+        byte[] images;
+        try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(dist.resolve("t10k-images-idx3-ubyte.gz")))) {
+            images = in.readNBytes(16 + 784 * 100);    // the header promises 10,000 images
+        }
+        Files.write(src.resolve("t10k-images-idx3-ubyte"), images);
+        Result r = run(true, "fmnist", "--split", "test", "--source", src.toString(), "--out", tmp.resolve("o").toString());
+        assertEquals(PrepMain.FAILED, r.code());
+        String last = r.err().strip().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.contains("t10k-images-idx3-ubyte") && last.contains("truncated"), r.err());
+        assertTrue(Files.notExists(tmp.resolve("o")));
+    }
+
     @Test
     void missingSourceFailsWithTheFolderNamed() {
         Path src = tmp.resolve("no-such-folder");
