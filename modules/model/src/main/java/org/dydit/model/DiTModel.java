@@ -157,7 +157,8 @@ public final class DiTModel {
         Path parent = target.getParent();
         checkReplaceable(target);
         Files.createDirectories(parent);
-        Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
+        // Not createTempDirectory: its 0700 would survive the rename and lock other users and executors out.
+        Path tmp = Files.createDirectory(parent.resolve("." + target.getFileName() + ".tmp-" + java.util.UUID.randomUUID()));
         Path old = null;
         boolean done = false;
         try {

@@ -45,6 +45,9 @@ class DiTModelTest {
         try (SafeTensors st = SafeTensors.open(dir.resolve(DiTModel.WEIGHTS_FILE))) {
             assertEquals("pt", st.metadata().get("format"));
         }
+        // The folder gets the permissions of any folder made here (umask), not a private temp folder's.
+        Path probe = Files.createDirectory(tmp.resolve("probe"));
+        assertEquals(Files.getPosixFilePermissions(probe), Files.getPosixFilePermissions(dir));
         INDArray x = TinyModels.x(cfg, 2, 3);
         assertEquals(m.forward(x, TinyModels.t(3, 700), TinyModels.y(2, 5)),
                 back.forward(x, TinyModels.t(3, 700), TinyModels.y(2, 5)));
