@@ -14,7 +14,7 @@ final class HeadAttention {
     private HeadAttention() {}
 
     private static final class Scratch {
-        final float[] q, kt, v, s, o, kRow;
+        final float[] q, kt, v, s, o, kb;
 
         Scratch(int t, int hd) {
             q = new float[((t + 3) / 4 * 4) * hd];
@@ -22,7 +22,7 @@ final class HeadAttention {
             v = new float[t * hd];
             s = new float[4 * t];
             o = new float[4 * hd];
-            kRow = new float[hd];
+            kb = new float[16 * hd];
         }
 
         boolean fits(int t, int hd) {
@@ -46,7 +46,7 @@ final class HeadAttention {
                 sc = new Scratch(tokens, hd);
                 SCRATCH.set(sc);
             }
-            float[] q = sc.q, kt = sc.kt, v = sc.v, s = sc.s, o = sc.o, kRow = sc.kRow;
+            float[] q = sc.q, kt = sc.kt, v = sc.v, s = sc.s, o = sc.o, kb = sc.kb;
             for (int job = j0; job < j1; job++) {
                 int b = job / heads, h = job % heads;
                 int qc = h * hd, kc = w + h * hd, vc = 2 * w + h * hd;
@@ -54,10 +54,19 @@ final class HeadAttention {
                     int row = (b * tokens + t) * w3;
                     qkv.get(row + qc, q, t * hd, hd);
                     for (int j = 0; j < hd; j++) q[t * hd + j] = (q[t * hd + j] + bias[qc + j]) * scale;
-                    qkv.get(row + kc, kRow, 0, hd);
-                    for (int j = 0; j < hd; j++) kt[j * tokens + t] = kRow[j] + bias[kc + j];
                     qkv.get(row + vc, v, t * hd, hd);
                     for (int j = 0; j < hd; j++) v[t * hd + j] += bias[vc + j];
+                }
+                // K^T in blocks of 16 tokens: every cache line of kt is written whole, once (a plain strided
+                // transpose misses the cache on every store and cost more than the products)
+                for (int t0 = 0; t0 < tokens; t0 += 16) {
+                    int nt = Math.min(16, tokens - t0);
+                    for (int tt = 0; tt < nt; tt++) qkv.get((b * tokens + t0 + tt) * w3 + kc, kb, tt * hd, hd);
+                    for (int j = 0; j < hd; j++) {
+                        float bj = bias[kc + j];
+                        int base = j * tokens + t0;
+                        for (int tt = 0; tt < nt; tt++) kt[base + tt] = kb[tt * hd + j] + bj;
+                    }
                 }
                 for (int i = 0; i < tokens; i += 4) {
                     Vec.mm4(q, i * hd, hd, kt, s, tokens, hd);          // scores of 4 query rows
