@@ -311,10 +311,9 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
      * memory-bound, and the backend's gemm handles such thin shapes poorly.
      */
     private float[] adaLN(float[] siluC, int n, String key) {
-        INDArray wt = w.get(key + ".weight");
-        int width = (int) wt.size(0);
-        float[] out = new float[n * width];
-        RowKernels.linearThin(wt, w.heap(key + ".bias"), siluC, n, d, out);
+        float[] b = w.heap(key + ".bias");
+        float[] out = new float[n * b.length];
+        RowKernels.linearThin(w.heap(key + ".weight"), b, siluC, n, d, out);
         return out;
     }
 

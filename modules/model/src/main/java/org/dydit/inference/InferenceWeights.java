@@ -12,8 +12,8 @@ import java.util.Map;
 /**
  * A model's weights for the inference engine: gemm operands as float32 C-order ND4J arrays stored transposed,
  * (in, out), because the backend's gemm runs 10-25% faster on a plain right operand than on a transposed one
- * for these shapes (measured: 2048x1536x384 330 vs 262 GFLOP/s); the adaLN weights (read row by row by a Java
- * kernel) in their original (out, in) layout; heap copies of the small vectors (biases, routers, tables).
+ * for these shapes (measured: 2048x1536x384 330 vs 262 GFLOP/s); the adaLN and router weights, read by Java kernels,
+ * only as heap arrays in their original (out, in) layout, like the biases, tables and the timestep MLP.
  */
 final class InferenceWeights {
     private final Map<String, INDArray> nd = new HashMap<>();
@@ -27,12 +27,12 @@ final class InferenceWeights {
             long[] shape = e.getValue();
             long[] mat = shape.length == 4 ? new long[]{shape[0], shape[1] * shape[2] * shape[3]} : shape;
             float[] v = t.toFloats();
-            if (k.endsWith(".bias") || DiTKeys.isRouterKey(k) || k.equals(DiTKeys.POS_EMBED)
+            if (k.endsWith(".bias") || DiTKeys.isRouterKey(k) || k.equals(DiTKeys.POS_EMBED) || k.contains("adaLN_modulation")
                     || k.startsWith(DiTKeys.T_MLP0) || k.startsWith(DiTKeys.T_MLP2) || k.equals(DiTKeys.LABEL_TABLE)) {
                 heap.put(k, v);
             }
             if (k.endsWith(".weight") && (k.contains("adaLN_modulation") || DiTKeys.isRouterKey(k))) {
-                nd.put(k, Nd4j.create(v, mat, 'c'));
+                continue;   // read by Java kernels from the heap copy only
             } else if (k.endsWith(".weight") && !k.equals(DiTKeys.LABEL_TABLE) && !k.startsWith(DiTKeys.T_MLP0)
                     && !k.startsWith(DiTKeys.T_MLP2)) {
                 nd.put(k, Nd4j.create(transpose(v, (int) mat[0], (int) mat[1]), new long[]{mat[1], mat[0]}, 'c'));
@@ -47,8 +47,7 @@ final class InferenceWeights {
     }
 
     /**
-     * The ND4J array of a weight matrix: (in, out) for gemm operands (patch, qkv, proj, fc1, fc2, final linear),
-     * (out, in) for adaLN and router weights.
+     * The ND4J array of a gemm operand, transposed to (in, out): patch, qkv, proj, fc1, fc2, final linear.
      */
     INDArray get(String key) {
         INDArray a = nd.get(key);

@@ -119,15 +119,12 @@ final class RowKernels {
         return t;
     }
 
-    /** out (n, width) = x (n, in) W^T + b for a weight W (width, in) in ND4J memory; parallel over W's rows. */
-    static void linearThin(org.nd4j.linalg.api.ndarray.INDArray weight, float[] bias, float[] x, int n, int in, float[] out) {
-        int width = (int) weight.size(0);
-        FloatBuffer wb = org.dydit.engine.Buf.of(weight).bytes().asFloatBuffer();
+    /** out (n, width) = x (n, in) W^T + b for W (width, in) row-major on the heap; parallel over W's rows. */
+    static void linearThin(float[] weight, float[] bias, float[] x, int n, int in, float[] out) {
+        int width = bias.length;
         Par.range(width, 64, (o0, o1) -> {
-            float[] wr = new float[in];
             for (int o = o0; o < o1; o++) {
-                wb.get(o * in, wr, 0, in);
-                for (int b = 0; b < n; b++) out[b * width + o] = Vec.dot(wr, x, b * in, in) + bias[o];
+                for (int b = 0; b < n; b++) out[b * width + o] = Vec.dot(x, weight, o * in, in, b * in) + bias[o];
             }
         });
     }

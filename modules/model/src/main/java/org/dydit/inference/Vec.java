@@ -58,6 +58,19 @@ final class Vec {
         return s;
     }
 
+    /** Dot product of {@code x[xOff..xOff+n)} and {@code w[off..off+n)}. */
+    static float dot(float[] x, float[] w, int off, int n, int xOff) {
+        int j = 0;
+        float s = 0;
+        if (ON && n >= L) {
+            FloatVector acc = FloatVector.zero(SP);
+            for (; j + L <= n; j += L) acc = FloatVector.fromArray(SP, x, xOff + j).fma(FloatVector.fromArray(SP, w, off + j), acc);
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; j < n; j++) s += x[xOff + j] * w[off + j];
+        return s;
+    }
+
     /** Sum of squares of {@code a[off..off+n) - mean}. */
     static float sumSqDev(float[] a, int off, int n, float mean) {
         int j = 0;
@@ -224,6 +237,34 @@ final class Vec {
             c31.intoArray(c, o + L);
             c32.intoArray(c, o + 2 * L);
             c33.intoArray(c, o + 3 * L);
+        }
+        for (; j + 2 * L <= n; j += 2 * L) {
+            FloatVector c00 = FloatVector.zero(SP), c01 = c00, c10 = c00, c11 = c00;
+            FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+            for (int kk = 0; kk < k; kk++) {
+                int bo = kk * n + j;
+                FloatVector b0 = FloatVector.fromArray(SP, b, bo), b1 = FloatVector.fromArray(SP, b, bo + L);
+                FloatVector x = FloatVector.broadcast(SP, a[a0 + kk]);
+                c00 = b0.fma(x, c00);
+                c01 = b1.fma(x, c01);
+                x = FloatVector.broadcast(SP, a[a1 + kk]);
+                c10 = b0.fma(x, c10);
+                c11 = b1.fma(x, c11);
+                x = FloatVector.broadcast(SP, a[a2 + kk]);
+                c20 = b0.fma(x, c20);
+                c21 = b1.fma(x, c21);
+                x = FloatVector.broadcast(SP, a[a3 + kk]);
+                c30 = b0.fma(x, c30);
+                c31 = b1.fma(x, c31);
+            }
+            c00.intoArray(c, j);
+            c01.intoArray(c, j + L);
+            c10.intoArray(c, n + j);
+            c11.intoArray(c, n + j + L);
+            c20.intoArray(c, 2 * n + j);
+            c21.intoArray(c, 2 * n + j + L);
+            c30.intoArray(c, 3 * n + j);
+            c31.intoArray(c, 3 * n + j + L);
         }
         for (; j < n; j += L) {
             FloatVector c0 = FloatVector.zero(SP), c1 = c0, c2 = c0, c3 = c0;
