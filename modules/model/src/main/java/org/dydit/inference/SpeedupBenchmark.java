@@ -29,7 +29,8 @@ import java.util.function.Consumer;
  * model's own outputs, so the token routers see realistic, evolving inputs; at every step the static engine runs
  * on the same input right after the dynamic one. {@code flops_ratio} counts the MACs of the decisions actually
  * taken, routers included; {@code static_fraction_of_peak} compares the static forward's GFLOP/s (2 FLOPs per
- * MAC) with the best float32 2048x384x1536 gemm into a preallocated output, as the training benchmark does.
+ * MAC) with the best float32 2048x384x1536 gemm into a preallocated output, measured before and after the runs
+ * (best kept), as the training benchmark does.
  */
 public final class SpeedupBenchmark {
     private SpeedupBenchmark() {}
@@ -62,7 +63,6 @@ public final class SpeedupBenchmark {
         out.put("load_avg_start", loadAverage());
         log.accept("gemm reference: 2048x384x1536 float32 into preallocated C- and F-order outputs");
         double[] gemm = gemmReference();
-        double peak = Math.max(gemm[0], gemm[1]);
 
         // the chain over the timed timesteps (descending), as its own respaced process
         int[] kept = timesteps.clone();
@@ -99,6 +99,11 @@ public final class SpeedupBenchmark {
             dynPhases = dyn.phaseSeconds();
             statPhases = stat.phaseSeconds();
         }
+        // the reference again after the runs, best kept: one reading taken during a load burst would understate it
+        double[] again = gemmReference();
+        gemm[0] = Math.max(gemm[0], again[0]);
+        gemm[1] = Math.max(gemm[1], again[1]);
+        double peak = Math.max(gemm[0], gemm[1]);
         double macs = 0, staticMacs = 0;
         List<Map<String, Object>> perStep = new ArrayList<>();
         for (int i = 0; i < steps; i++) {
