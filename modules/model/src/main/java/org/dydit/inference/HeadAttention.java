@@ -47,6 +47,7 @@ final class HeadAttention {
                 SCRATCH.set(sc);
             }
             float[] q = sc.q, kt = sc.kt, v = sc.v, s = sc.s, o = sc.o, kb = sc.kb;
+            float[] sums = new float[4];
             for (int job = j0; job < j1; job++) {
                 int b = job / heads, h = job % heads;
                 int qc = h * hd, kc = w + h * hd, vc = 2 * w + h * hd;
@@ -71,9 +72,13 @@ final class HeadAttention {
                 for (int i = 0; i < tokens; i += 4) {
                     Vec.mm4(q, i * hd, hd, kt, s, tokens, hd);          // scores of 4 query rows
                     int rows = Math.min(4, tokens - i);
-                    for (int r = 0; r < rows; r++) Vec.softmax(s, r * tokens, tokens);
-                    Vec.mm4(s, 0, tokens, v, o, hd, tokens);            // times the values
-                    for (int r = 0; r < rows; r++) out.put((b * tokens + i + r) * w + h * hd, o, r * hd, hd);
+                    for (int r = 0; r < rows; r++) sums[r] = Vec.expShifted(s, r * tokens, tokens);
+                    Vec.mm4(s, 0, tokens, v, o, hd, tokens);            // times the values, then / the row sums
+                    for (int r = 0; r < rows; r++) {
+                        float inv = 1f / sums[r];
+                        for (int j = 0; j < hd; j++) o[r * hd + j] *= inv;
+                        out.put((b * tokens + i + r) * w + h * hd, o, r * hd, hd);
+                    }
                 }
             }
         });

@@ -264,8 +264,8 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
             int kept = m;
             if (dyn) {
                 float[] logits = s.logits;
-                RowKernels.tokenRouter(s.xs.fb, m, d, routerT[l], routerPad, w.heap(DiTKeys.tokenRouter0(l) + ".bias"), w.heap(DiTKeys.tokenRouter2(l) + ".weight"),
-                        w.heap(DiTKeys.tokenRouter2(l) + ".bias")[0], logits);
+                RowKernels.tokenRouter(s.xs.fb, m, d, routerT[l], routerPad, w.heap(DiTKeys.tokenRouter0(l) + ".bias"),
+                        w.heap(DiTKeys.tokenRouter2(l) + ".weight"), w.heap(DiTKeys.tokenRouter2(l) + ".bias")[0], logits);
                 kept = 0;
                 for (int r = 0; r < m; r++) {
                     if (logits[r] > 0) s.rows[kept++] = r;
@@ -317,9 +317,20 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         return out;
     }
 
-    /** c = a w for a weight stored transposed (in, out), into a preallocated C-order output (the backend's fast path). */
+    /**
+     * Which product call: "blas" ({@code Nd4j.gemm}, the BLAS sgemm) or "op" (ND4J's matmul op, oneDNN where the
+     * backend has it). Both write into the preallocated output; system property {@code dydit.inference.gemm}.
+     */
+    static final boolean MATMUL_OP = "op".equals(System.getProperty("dydit.inference.gemm", "blas"));
+
+    /** c = a w for a weight stored transposed (in, out), into a preallocated C-order output. */
     private static void gemm(INDArray a, INDArray wt, INDArray c) {
-        Nd4j.gemm(a, wt, c, false, false, 1.0, 0.0);
+        if (MATMUL_OP) {
+            Nd4j.exec(new org.nd4j.linalg.api.ops.impl.reduce.Mmul(a, wt, c, 1.0, 0.0,
+                    org.nd4j.linalg.api.blas.params.MMulTranspose.allFalse()));
+        } else {
+            Nd4j.gemm(a, wt, c, false, false, 1.0, 0.0);
+        }
     }
 
     private void addBiasAndPos(FloatBuffer xs, int m, float[] bias) {

@@ -133,8 +133,11 @@ final class Vec {
         }
     }
 
-    /** Softmax of {@code s[off..off+n)} in place. */
-    static void softmax(float[] s, int off, int n) {
+    /**
+     * Unnormalised softmax of {@code s[off..off+n)} in place: {@code exp(s - max)}; returns the sum, by which the
+     * caller divides (the attention divides its hd outputs instead of the T probabilities).
+     */
+    static float expShifted(float[] s, int off, int n) {
         int j = 0;
         float m = Float.NEGATIVE_INFINITY;
         if (ON && n >= L) {
@@ -159,8 +162,13 @@ final class Vec {
             s[off + j] = e;
             sum += e;
         }
-        float inv = 1f / sum;
-        j = 0;
+        return sum;
+    }
+
+    /** Softmax of {@code s[off..off+n)} in place. */
+    static void softmax(float[] s, int off, int n) {
+        float inv = 1f / expShifted(s, off, n);
+        int j = 0;
         if (ON) for (; j + L <= n; j += L) FloatVector.fromArray(SP, s, off + j).mul(inv).intoArray(s, off + j);
         for (; j < n; j++) s[off + j] *= inv;
     }
