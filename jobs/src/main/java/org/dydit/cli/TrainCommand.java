@@ -21,15 +21,18 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code dydit train}: single-process training of a DiT on the hand-written engine. The data is the synthetic
- * in-memory class-conditional set ({@link SyntheticLatents}) until the prepared-dataset reader lands.
- * Checkpoints are folders: {@code model/} (EMA weights, a model folder) plus the training state.
+ * {@code dydit train}: single-process training of a DiT on the hand-written engine, on a {@code dydit prep} dataset
+ * read into memory ({@link DatasetLatents}) or on the synthetic in-memory class-conditional set
+ * ({@link SyntheticLatents}). Checkpoints are folders: {@code model/} (EMA weights, a model folder) plus the
+ * training state.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Train a DiT in this process on the hand-written engine (AdamW, gradient clipping, EMA) and "
                 + "write checkpoints (model/ with the EMA weights + train_state.*). Prints a JSON summary on stdout; "
                 + "progress goes to stderr.",
-                "Data: a synthetic in-memory class-conditional latent set (--data synthetic)."})
+                "Data: a dataset folder written by 'dydit prep' (--data DIR, read into memory; a fresh model takes "
+                        + "in_channels, input_size and num_classes from its manifest) or a synthetic in-memory "
+                        + "class-conditional latent set (--data synthetic, the default)."})
 final class TrainCommand implements Callable<Integer> {
 
     static final class Start {
@@ -79,8 +82,27 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of initialisation, data, timesteps, noise, label dropout.")
     long seed;
 
-    @Option(names = "--data", defaultValue = "synthetic", description = "Training data: synthetic (default).")
+    @Option(names = "--data", paramLabel = "DIR", defaultValue = "synthetic",
+            description = "Training data: a dataset folder written by 'dydit prep' (local path, file:// or hdfs://), "
+                    + "or 'synthetic' (default).")
     String data;
+
+    // Overrides of a fresh model's config (--model or --config); with --data, channels, size and classes
+    // default to the dataset's manifest.
+    @Option(names = "--in-channels", paramLabel = "C", description = "Fresh model: input channels (default: the dataset's, else the config's).")
+    Integer inChannels;
+    @Option(names = "--input-size", paramLabel = "S", description = "Fresh model: input side (default: the dataset's, else the config's).")
+    Integer inputSize;
+    @Option(names = "--num-classes", paramLabel = "K", description = "Fresh model: classes (default: the dataset's, else the config's).")
+    Integer numClasses;
+    @Option(names = "--patch", paramLabel = "P", description = "Fresh model: patch size.")
+    Integer patch;
+    @Option(names = "--depth", paramLabel = "N", description = "Fresh model: number of blocks.")
+    Integer depth;
+    @Option(names = "--width", paramLabel = "D", description = "Fresh model: hidden size.")
+    Integer width;
+    @Option(names = "--heads", paramLabel = "H", description = "Fresh model: attention heads.")
+    Integer heads;
 
     @Option(names = "--checkpoint-every", paramLabel = "N", defaultValue = "0",
             description = "Also checkpoint every N steps (0: only at the end).")
@@ -96,11 +118,32 @@ final class TrainCommand implements Callable<Integer> {
         return new DiTConfig(8, 2, 4, 64, 2, 4, 10, true, 0.1, 4.0, false);
     }
 
+    /** The fresh model's config with the command-line overrides, and channels/size/classes from the dataset otherwise. */
+    private DiTConfig fresh(DiTConfig c, DatasetLatents ds) {
+        int ch = inChannels != null ? inChannels : ds != null ? ds.manifest().shape[0] : c.inChannels();
+        int side = inputSize != null ? inputSize : ds != null ? ds.manifest().shape[1] : c.inputSize();
+        int k = numClasses != null ? numClasses : ds != null ? ds.manifest().numClasses : c.numClasses();
+        return new DiTConfig(side, patch != null ? patch : c.patchSize(), ch, width != null ? width : c.hiddenSize(),
+                depth != null ? depth : c.depth(), heads != null ? heads : c.numHeads(), k, c.learnSigma(),
+                c.classDropoutProb(), c.mlpRatio(), c.dynamic());
+    }
+
     @Override
     public Integer call() throws Exception {
-        if (!"synthetic".equals(data)) throw new IllegalArgumentException("--data: only 'synthetic' is available, got '" + data + "'");
         if (batch < 1) throw new IllegalArgumentException("--batch must be positive, got " + batch);
         PrintWriter err = spec.commandLine().getErr();
+        DatasetLatents dataset = null;
+        if (!"synthetic".equals(data)) {
+            dataset = DatasetLatents.read(data);
+            err.printf("train: --data %s: %d records of shape %s, %d classes%n", data, dataset.size(),
+                    java.util.Arrays.toString(dataset.manifest().shape), dataset.manifest().numClasses);
+        }
+        boolean overrides = inChannels != null || inputSize != null || numClasses != null || patch != null
+                || depth != null || width != null || heads != null;
+        if (overrides && (start.resume != null || start.modelDir != null)) {
+            throw new IllegalArgumentException("--in-channels/--input-size/--num-classes/--patch/--depth/--width/--heads "
+                    + "shape a fresh model (--model or --config), not --model-dir or --resume");
+        }
         EngineTrainer tr;
         if (start.resume != null) {
             tr = TrainCheckpoint.load(start.resume);
@@ -113,6 +156,7 @@ final class TrainCommand implements Callable<Integer> {
                 DiTConfig cfg;
                 if (start.config != null) cfg = DiTConfig.read(start.config);
                 else cfg = "tiny".equalsIgnoreCase(start.model) ? tiny() : DiTConfig.preset(start.model);
+                cfg = fresh(cfg, dataset);
                 m = DiTModel.init(cfg, seed);
             }
             EngineTrainer.Settings s = new EngineTrainer.Settings(lr, beta1, beta2, adamEps, weightDecay, clipNorm, emaDecay, seed);
@@ -120,15 +164,19 @@ final class TrainCommand implements Callable<Integer> {
         }
         try (EngineTrainer trainer = tr) {
             DiTConfig cfg = trainer.config();
-            SyntheticLatents set = new SyntheticLatents(cfg, trainer.settings().seed());
-            float[] x0 = new float[batch * set.perSample()];
+            SyntheticLatents set = null;
+            if (dataset != null) dataset.requireFits(cfg);
+            else set = new SyntheticLatents(cfg, trainer.settings().seed());
+            int perSample = cfg.inChannels() * cfg.inputSize() * cfg.inputSize();
+            float[] x0 = new float[batch * perSample];
             int[] y = new int[batch];
             long startStep = trainer.step();
             double first = Double.NaN, last = Double.NaN, window = 0;
             int inWindow = 0;
             long t0 = System.nanoTime();
             while (trainer.step() < steps) {
-                set.batch(trainer.step(), x0, y);
+                if (dataset != null) dataset.batch(trainer.settings().seed(), trainer.step(), x0, y);
+                else set.batch(trainer.step(), x0, y);
                 EngineTrainer.StepResult r = trainer.step(x0, y);
                 if (!Double.isFinite(r.loss())) {
                     throw new IllegalStateException("loss is " + r.loss() + " at step " + r.step() + "; last checkpoint is kept");
@@ -152,6 +200,7 @@ final class TrainCommand implements Callable<Integer> {
             }
             TrainCheckpoint.save(trainer, out);
             Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("data", dataset != null ? data : "synthetic");
             summary.put("steps", trainer.step());
             summary.put("steps_this_run", trainer.step() - startStep);
             summary.put("first_loss", first);
