@@ -70,19 +70,18 @@ public final class ClassifierFreeGuidance implements DenoiseModel {
 
     /**
      * The reference's guidance on a whole {@code [conditional; unconditional]} output (2n, C', H, W), in place:
-     * channels {@code 0..guidedChannels−1} of both halves become {@code u + s·(c − u)}; all other channels stay.
+     * channels {@code 0..guidedChannels−1} (capped by the channel count, as Python slicing is) of both halves become
+     * {@code u + s·(c − u)}; all other channels stay.
      */
     public static void combine(float[] out, long[] outShape, double scale, int guidedChannels) {
         Shape4 s = Shape4.of(outShape, out.length, "guidance output");
         if (s.batch % 2 != 0) {
             throw new IllegalArgumentException("guidance output: batch " + s.batch + " is not [conditional; unconditional]");
         }
-        if (guidedChannels > s.channels) {
-            throw new IllegalArgumentException("guidance output: " + guidedChannels + " guided channels but only "
-                    + s.channels + " output channels");
-        }
         int n = s.batch / 2;
-        int guided = guidedChannels * s.plane;
+        // The reference slices model_out[:, :3]: with fewer output channels (a 1-channel pixel model outputs 2)
+        // the slice simply ends early, so every channel is guided. Same here, as in org.dydit.model's graph version.
+        int guided = Math.min(guidedChannels, s.channels) * s.plane;
         for (int b = 0; b < n; b++) {
             int c = b * s.perSample;
             int u = (n + b) * s.perSample;

@@ -79,6 +79,22 @@ class ClassifierFreeGuidanceTest {
     }
 
     @Test
+    void fewerOutputChannelsThanGuidedAreAllGuidedLikeTheReferenceSlice() {
+        // A 1-channel model with learned sigma outputs 2 channels; model_out[:, :3] then covers both.
+        long[] outShape = {2, 2, H, W};
+        int per = 2 * H * W;
+        float[] out = new float[2 * per];
+        for (int i = 0; i < out.length; i++) out[i] = (i * 7 % 11) - 5;
+        float[] before = out.clone();
+        ClassifierFreeGuidance.combine(out, outShape, 1.5, 3);
+        for (int i = 0; i < per; i++) {
+            float g = (float) (before[per + i] + 1.5 * (before[i] - before[per + i]));
+            assertEquals(g, out[i], 0);
+            assertEquals(g, out[per + i], 0);
+        }
+    }
+
+    @Test
     void guidanceIsUsedOnlyAboveScaleOne() {
         DenoiseModel m = ClassifierFreeGuidanceTest::model;
         assertSame(m, ClassifierFreeGuidance.ifEnabled(m, 1.0, NULL));
