@@ -185,4 +185,25 @@ class InferenceEngineEqualityTest {
             }
         }
     }
+
+    @Test
+    void oddTokenCountAndDynamicDiTConfigMatch() throws Exception {
+        // 9 tokens (not a multiple of the 4-row blocks) with a dynamic model: padded query rows must not leak
+        DiTConfig cfg = MarginModels.config(6, 2, 3, 32, 4, 2, true);
+        checkDynamicShort(cfg, 31);
+    }
+
+    private void checkDynamicShort(DiTConfig cfg, long seed) throws Exception {
+        DiTModel model = MarginModels.model(cfg, seed);
+        DyDiTForward ref = new DyDiTForward(model);
+        Random r = new Random(seed);
+        int per = cfg.inChannels() * cfg.inputSize() * cfg.inputSize();
+        try (InferenceEngine e = new InferenceEngine(model, InferenceEngine.Mode.DYNAMIC)) {
+            for (int t : new int[]{5, 480, 990}) {
+                int[] ts = {t, t, t}, ys = {1, 2, cfg.numClasses()};
+                dynamicCase(e, ref, MarginModels.normal(3 * per, r), new long[]{3, cfg.inChannels(), cfg.inputSize(),
+                        cfg.inputSize()}, ts, ys, "odd tokens t=" + t);
+            }
+        }
+    }
 }
