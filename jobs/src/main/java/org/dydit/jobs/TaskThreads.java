@@ -98,6 +98,8 @@ public final class TaskThreads {
         conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", threads);
         conf.setIfMissing("spark.executorEnv.MALLOC_MMAP_THRESHOLD_", "33554432");
         conf.setIfMissing("spark.executorEnv.MALLOC_TRIM_THRESHOLD_", "17179869184");
+        // Spinning OpenMP workers slow the Java kernels that run between gemms (see bin/dydit).
+        conf.setIfMissing("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
         return conf;
     }
 }

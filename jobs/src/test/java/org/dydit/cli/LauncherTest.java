@@ -87,6 +87,7 @@ class LauncherTest {
         assertTrue(classpath(a).startsWith(appJar.toString() + ":"), a::toString);
         assertTrue(a.stream().anyMatch(s -> s.equals("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED")), a::toString);
         assertTrue(r.lines().contains("env:MALLOC_MMAP_THRESHOLD_=33554432"), r::toString);
+        assertTrue(r.lines().contains("env:OMP_WAIT_POLICY=PASSIVE"), r::toString);
     }
 
     @Test
