@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.dydit.formats.SafeTensors;
+import org.dydit.formats.AtomicFolder;
 import org.dydit.formats.SafeTensorsWriter;
 import org.dydit.formats.Tensor;
 import org.dydit.model.DiTConfig;
@@ -14,14 +15,10 @@ import org.dydit.model.PositionEmbedding;
 import org.nd4j.linalg.api.buffer.DataType;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A training checkpoint folder:
@@ -43,63 +40,43 @@ public final class TrainCheckpoint {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public static void save(EngineTrainer tr, Path dir) throws IOException {
-        Path target = dir.toAbsolutePath().normalize();
-        Path parent = target.getParent();
-        Files.createDirectories(parent);
-        Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
-        Path old = null;
-        boolean done = false;
-        try {
-            DiTConfig cfg = tr.config();
-            LinkedHashMap<String, Tensor> emaW = tr.ema().toTensors();
-            emaW.put(DiTKeys.POS_EMBED, posEmbed(cfg));
-            DiTModel.of(cfg, emaW, "EMA weights at step " + tr.step(), "trainer config").save(tmp.resolve(MODEL_DIR));
+        AtomicFolder.replace(dir, tmp -> writeInto(tr, tmp));
+    }
 
-            Map<String, Tensor> state = new LinkedHashMap<>();
-            put(state, "params.", tr.params());
-            put(state, "adam_m.", tr.adamM());
-            put(state, "adam_v.", tr.adamV());
-            Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("format", FORMAT);
-            meta.put("step", Long.toString(tr.step()));
-            SafeTensorsWriter.write(tmp.resolve(STATE_TENSORS), state, meta);
+    private static void writeInto(EngineTrainer tr, Path tmp) throws IOException {
+        DiTConfig cfg = tr.config();
+        LinkedHashMap<String, Tensor> emaW = tr.ema().toTensors();
+        emaW.put(DiTKeys.POS_EMBED, posEmbed(cfg));
+        DiTModel.of(cfg, emaW, "EMA weights at step " + tr.step(), "trainer config").save(tmp.resolve(MODEL_DIR));
 
-            ObjectNode j = JSON.createObjectNode();
-            j.put("format", FORMAT);
-            j.put("step", tr.step());
-            EngineTrainer.Settings s = tr.settings();
-            ObjectNode opt = j.putObject("optimizer");
-            opt.put("name", "AdamW");
-            opt.put("lr", s.lr());
-            opt.put("beta1", s.beta1());
-            opt.put("beta2", s.beta2());
-            opt.put("eps", s.eps());
-            opt.put("weight_decay", s.weightDecay());
-            opt.put("clip_norm", s.clipNorm());
-            opt.put("ema_decay", s.emaDecay());
-            ObjectNode rng = j.putObject("rng");
-            rng.put("kind", "counter (TrainingRandom: draws are functions of seed, step, sample)");
-            rng.put("seed", s.seed());
-            rng.put("next_step", tr.step());
-            j.set("config", JSON.valueToTree(cfg.toMap()));
-            Files.writeString(tmp.resolve(STATE_JSON), JSON.writeValueAsString(j) + "\n");
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        put(state, "params.", tr.params());
+        put(state, "adam_m.", tr.adamM());
+        put(state, "adam_v.", tr.adamV());
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("step", Long.toString(tr.step()));
+        SafeTensorsWriter.write(tmp.resolve(STATE_TENSORS), state, meta);
 
-            if (Files.exists(target)) {
-                old = parent.resolve("." + target.getFileName() + ".old-" + System.nanoTime());
-                move(target, old);
-            }
-            try {
-                move(tmp, target);
-            } catch (IOException e) {
-                if (old != null) move(old, target);
-                old = null;
-                throw e;
-            }
-            done = true;
-        } finally {
-            if (!done) deleteTree(tmp);
-            if (old != null && done) deleteTree(old);
-        }
+        ObjectNode j = JSON.createObjectNode();
+        j.put("format", FORMAT);
+        j.put("step", tr.step());
+        EngineTrainer.Settings s = tr.settings();
+        ObjectNode opt = j.putObject("optimizer");
+        opt.put("name", "AdamW");
+        opt.put("lr", s.lr());
+        opt.put("beta1", s.beta1());
+        opt.put("beta2", s.beta2());
+        opt.put("eps", s.eps());
+        opt.put("weight_decay", s.weightDecay());
+        opt.put("clip_norm", s.clipNorm());
+        opt.put("ema_decay", s.emaDecay());
+        ObjectNode rng = j.putObject("rng");
+        rng.put("kind", "counter (TrainingRandom: draws are functions of seed, step, sample)");
+        rng.put("seed", s.seed());
+        rng.put("next_step", tr.step());
+        j.set("config", JSON.valueToTree(cfg.toMap()));
+        Files.writeString(tmp.resolve(STATE_JSON), JSON.writeValueAsString(j) + "\n");
     }
 
     /** A trainer in exactly the saved state. Errors name the file and the key. */
@@ -179,20 +156,5 @@ public final class TrainCheckpoint {
         JsonNode n = node(j, key, file);
         if (!n.isNumber()) throw new IOException(file + ": key '" + key + "' must be a number, got " + n);
         return n.asDouble();
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path q : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) Files.deleteIfExists(q);
-        }
     }
 }

@@ -1,6 +1,7 @@
 package org.dydit.model;
 
 import org.dydit.formats.FormatException;
+import org.dydit.formats.AtomicFolder;
 import org.dydit.formats.SafeTensorsWriter;
 import org.dydit.formats.Tensor;
 import org.dydit.formats.TorchCheckpoint;
@@ -9,13 +10,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -154,35 +152,14 @@ public final class DiTModel {
      */
     public void save(Path modelDir) throws IOException {
         Path target = modelDir.toAbsolutePath().normalize();
-        Path parent = target.getParent();
         checkReplaceable(target);
-        Files.createDirectories(parent);
-        // Not createTempDirectory: its 0700 would survive the rename and lock other users and executors out.
-        Path tmp = Files.createDirectory(parent.resolve("." + target.getFileName() + ".tmp-" + java.util.UUID.randomUUID()));
-        Path old = null;
-        boolean done = false;
-        try {
+        AtomicFolder.replace(target, tmp -> {
             config.write(tmp.resolve(CONFIG_FILE));
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("format", "pt");
             meta.put("dydit.config", config.toJson());
             SafeTensorsWriter.write(tmp.resolve(WEIGHTS_FILE), DiTWeights.ordered(config, weights), meta);
-            if (Files.exists(target)) {
-                old = parent.resolve("." + target.getFileName() + ".old-" + System.nanoTime());
-                move(target, old);
-            }
-            try {
-                move(tmp, target);
-            } catch (IOException e) {
-                if (old != null) move(old, target);
-                old = null;
-                throw e;
-            }
-            done = true;
-        } finally {
-            if (!done) deleteTree(tmp);
-            if (old != null && done) deleteTree(old);
-        }
+        });
     }
 
     /**
@@ -202,21 +179,6 @@ public final class DiTModel {
                             + ", which is not part of a model folder (" + CONFIG_FILE + ", " + WEIGHTS_FILE + ")");
                 }
             }
-        }
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) Files.deleteIfExists(p);
         }
     }
 }
