@@ -15,7 +15,8 @@ import java.util.concurrent.Callable;
 
 /** {@code dydit bench speedup}: dynamic against static sampling speed of a DyDiT on the inference engine. */
 @Command(name = "speedup", mixinStandardHelpOptions = true,
-        description = {"Time DDPM-250 sampling steps (every 25th, no guidance) of a DyDiT on the inference engine, "
+        description = {"Time DDPM-250 sampling steps (every 25th, no guidance, on the inputs of one whole chain sampled with the "
+                + "dynamic model) of a DyDiT on the inference engine, "
                 + "dynamic against static (same engine at full width, every token), in one process, repeated; print "
                 + "flops_ratio (dynamic/static MACs of the decisions taken, routers included), speedup (median), "
                 + "efficiency = speedup x flops_ratio and static_fraction_of_peak (static GFLOP/s over the best "

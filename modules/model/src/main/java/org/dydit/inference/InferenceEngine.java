@@ -11,6 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,6 +51,9 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
     private final float[] pos;
     private final int tokens, d, routerHidden, routerPad;
     private final float[][] routerT;   // token routers' first layers, transposed and padded for the kernel
+    // per-layer tensors looked up once (the forward runs per sampling step; no key strings built there)
+    private final float[][] adaWt, adaB, projB, fc2B, router0B, router2W;
+    private final float[] router2B;
     private Buffers buf;
     private ForwardStats last;
     private float[][] tokenLogits;     // per layer, of the last forward, when recording
@@ -72,10 +76,28 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         this.d = cfg.hiddenSize();
         this.routerHidden = cfg.dynamic() ? DiTKeys.tokenRouterHidden(cfg) : 0;
         this.routerPad = (routerHidden + Vec.L - 1) / Vec.L * Vec.L;
-        this.routerT = new float[cfg.depth()][];
-        if (mode == Mode.DYNAMIC) {
-            for (int l = 0; l < cfg.depth(); l++) {
+        int depth = cfg.depth();
+        this.routerT = new float[depth][];
+        this.adaWt = new float[depth + 1][];
+        this.adaB = new float[depth + 1][];
+        this.projB = new float[depth][];
+        this.fc2B = new float[depth][];
+        this.router0B = new float[depth][];
+        this.router2W = new float[depth][];
+        this.router2B = new float[depth];
+        for (int l = 0; l <= depth; l++) {
+            String key = l < depth ? DiTKeys.adaLN(l) : DiTKeys.FINAL_ADALN;   // index depth: the final layer's
+            adaWt[l] = w.heapTransposed(key + ".weight");
+            adaB[l] = w.heap(key + ".bias");
+        }
+        for (int l = 0; l < depth; l++) {
+            projB[l] = w.heap(DiTKeys.proj(l) + ".bias");
+            fc2B[l] = w.heap(DiTKeys.fc2(l) + ".bias");
+            if (mode == Mode.DYNAMIC) {
                 routerT[l] = RowKernels.transposePadded(w.heap(DiTKeys.tokenRouter0(l) + ".weight"), routerHidden, d, routerPad);
+                router0B[l] = w.heap(DiTKeys.tokenRouter0(l) + ".bias");
+                router2W[l] = w.heap(DiTKeys.tokenRouter2(l) + ".weight");
+                router2B[l] = w.heap(DiTKeys.tokenRouter2(l) + ".bias")[0];
             }
         }
     }
@@ -228,7 +250,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
 
         // c = E_t + y_emb; every adaLN reads SiLU(c)
         float[] table = w.heap(DiTKeys.LABEL_TABLE), e = plan.tEmb();
-        float[] siluC = new float[n * d];
+        float[] siluC = new float[(n + 3) / 4 * 4 * d];   // rows padded to 4 for the adaLN kernel
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < d; j++) {
                 float c = e[j] + table[y[i] * d + j];
@@ -236,7 +258,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
             }
         }
         float[][] adaAll = new float[depth][];
-        for (int l = 0; l < depth; l++) adaAll[l] = adaLN(siluC, n, DiTKeys.adaLN(l));
+        for (int l = 0; l < depth; l++) adaAll[l] = adaLN(siluC, n, l);
         lap(Phase.ADALN);
 
         acc.macs += (double) n * (flops.embeddingMacs() + flops.finalLayerMacs() + depth * flops.adaLNMacs());
@@ -250,11 +272,11 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
             lap(Phase.ROWS_ATTN);
             gemm(s.xm.view(m, d), at.qkvW(), s.qkv.view(m, 3 * aw));
             lap(Phase.GEMM);
-            HeadAttention.forward(s.qkv.fb, at.qkvB(), n, tokens, at.heads(), hd, s.att.fb);
+            HeadAttention.forward(s.qkv.bb, at.qkvB(), n, tokens, at.heads(), hd, s.att.bb);
             lap(Phase.ATTENTION);
             gemm(s.att.view(m, aw), at.projW(), s.br.view(m, d));
             lap(Phase.GEMM);
-            RowKernels.gatedScatterAdd(s.xs.fb, null, m, s.br.fb, w.heap(DiTKeys.proj(l) + ".bias"), ada, 6 * d, 2 * d, tokens, d);
+            RowKernels.gatedScatterAdd(s.xs.fb, null, m, s.br.fb, projB[l], ada, 6 * d, 2 * d, tokens, d);
             lap(Phase.ROWS_ATTN);
             acc.macs += (double) n * flops.attentionMacs(tokens, at.heads());
             acc.heads[l] += (double) n * at.heads();
@@ -264,8 +286,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
             int kept = m;
             if (dyn) {
                 float[] logits = s.logits;
-                RowKernels.tokenRouter(s.xs.fb, m, d, routerT[l], routerPad, w.heap(DiTKeys.tokenRouter0(l) + ".bias"),
-                        w.heap(DiTKeys.tokenRouter2(l) + ".weight"), w.heap(DiTKeys.tokenRouter2(l) + ".bias")[0], logits);
+                RowKernels.tokenRouter(s.xs.fb, m, d, routerT[l], routerPad, router0B[l], router2W[l], router2B[l], logits);
                 kept = 0;
                 for (int r = 0; r < m; r++) {
                     if (logits[r] > 0) s.rows[kept++] = r;
@@ -289,7 +310,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
             lap(Phase.ROWS_MLP);
             gemm(s.f.view(kept, mp.hidden()), mp.fc2W(), s.br.view(kept, d));
             lap(Phase.GEMM);
-            RowKernels.gatedScatterAdd(s.xs.fb, rows, kept, s.br.fb, w.heap(DiTKeys.fc2(l) + ".bias"), ada, 6 * d, 5 * d, tokens, d);
+            RowKernels.gatedScatterAdd(s.xs.fb, rows, kept, s.br.fb, fc2B[l], ada, 6 * d, 5 * d, tokens, d);
             lap(Phase.ROWS_MLP);
             acc.macs += flops.mlpMacs(kept, mp.hidden());
         }
@@ -297,7 +318,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         lap(Phase.ROWS_MLP);
 
         // final layer: adaLN (shift, scale) -> LN -> modulate -> Linear -> unpatchify (+ bias)
-        float[] adaF = adaLN(siluC, n, DiTKeys.FINAL_ADALN);
+        float[] adaF = adaLN(siluC, n, depth);
         RowKernels.lnModulate(s.xs.fb, null, m, adaF, 2 * d, 0, d, tokens, d, s.xm.fb);
         int po = cfg.patchOut();
         gemm(s.xm.view(m, d), w.get(DiTKeys.FINAL_LINEAR + ".weight"), s.outTok.view(m, po));
@@ -307,13 +328,13 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
     }
 
     /**
-     * adaLN modulation (n, width) = SiLU(c) W^T + b, on the heap. A Java kernel: with only n rows the product is
-     * memory-bound, and the backend's gemm handles such thin shapes poorly.
+     * adaLN modulation (n, width) = SiLU(c) W^T + b of block {@code layer} ({@code depth}: the final layer), on the
+     * heap. A Java kernel: with only n rows the backend's gemm handles such thin shapes poorly.
      */
-    private float[] adaLN(float[] siluC, int n, String key) {
-        float[] b = w.heap(key + ".bias");
-        float[] out = new float[n * b.length];
-        RowKernels.linearThin(w.heap(key + ".weight"), b, siluC, n, d, out);
+    private float[] adaLN(float[] siluC, int n, int layer) {
+        float[] b = adaB[layer];
+        float[] out = new float[(n + 3) / 4 * 4 * b.length];
+        RowKernels.linearRows(siluC, n, d, adaWt[layer], b, out);
         return out;
     }
 
@@ -438,10 +459,12 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
     private static final class Flat {
         final INDArray a;
         final FloatBuffer fb;
+        final ByteBuffer bb;
 
         Flat(long n) {
             a = Nd4j.create(DataType.FLOAT, Math.max(1, n));
-            fb = Buf.of(a).bytes().asFloatBuffer();
+            bb = Buf.of(a).bytes();
+            fb = bb.asFloatBuffer();
         }
 
         INDArray view(long rows, long cols) {

@@ -119,12 +119,19 @@ final class RowKernels {
         return t;
     }
 
-    /** out (n, width) = x (n, in) W^T + b for W (width, in) row-major on the heap; parallel over W's rows. */
-    static void linearThin(float[] weight, float[] bias, float[] x, int n, int in, float[] out) {
-        int width = bias.length;
-        Par.range(width, 64, (o0, o1) -> {
-            for (int o = o0; o < o1; o++) {
-                for (int b = 0; b < n; b++) out[b * width + o] = Vec.dot(x, weight, o * in, in, b * in) + bias[o];
+    /**
+     * {@code out (n, width) = x (n, in) wt + bias} for {@code wt} (in, width) row-major on the heap; x and out have
+     * n rounded up to a multiple of 4 rows (x's padding rows zero). Parallel over column panels of wt, each panel
+     * kept in cache while all groups of four rows pass over it: the adaLN modulations, B rows against a wide weight.
+     */
+    static void linearRows(float[] x, int n, int in, float[] wt, float[] bias, float[] out) {
+        int width = bias.length, n4 = (n + 3) / 4 * 4, panel = 4 * Vec.L;
+        int panels = (width + panel - 1) / panel;
+        Par.range(panels, 4, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int j0 = p * panel, cols = Math.min(panel, width - j0);
+                for (int r = 0; r < n4; r += 4) Vec.mm4(x, r * in, in, wt, j0, width, out, r * width + j0, width, cols, in);
+                for (int r = 0; r < n; r++) for (int j = j0; j < j0 + cols; j++) out[r * width + j] += bias[j];
             }
         });
     }

@@ -3,7 +3,6 @@ package org.dydit.inference;
 import org.dydit.diffusion.AncestralSampler;
 import org.dydit.diffusion.GaussianDiffusion;
 import org.dydit.diffusion.NoiseSource;
-import org.dydit.diffusion.TimestepRespacing;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTModel;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -25,9 +24,9 @@ import java.util.function.Consumer;
  * (the same code at full width, every token) on DDPM-250 without guidance, timing every 25th of the 250 steps,
  * both engines in one process on the same inputs, repeated.
  *
- * <p>The timed steps' inputs come from an ancestral chain over exactly those timesteps, driven by the dynamic
- * model's own outputs, so the token routers see realistic, evolving inputs; at every step the static engine runs
- * on the same input right after the dynamic one. {@code flops_ratio} counts the MACs of the decisions actually
+ * <p>The timed steps' inputs come from one whole DDPM-250 chain sampled with the dynamic model (seeded noise, fixed
+ * labels), so the token routers see the inputs of a real trajectory; the timed repeats replay those inputs, and at
+ * every timed step the static engine runs on the same input right after the dynamic one. {@code flops_ratio} counts the MACs of the decisions actually
  * taken, routers included; {@code static_fraction_of_peak} compares the static forward's GFLOP/s (2 FLOPs per
  * MAC) with the best float32 2048x384x1536 gemm into a preallocated output, measured before and after the runs
  * (best kept), as the training benchmark does.
@@ -49,6 +48,15 @@ public final class SpeedupBenchmark {
      */
     public static Map<String, Object> run(DiTModel model, String modelNote, double lambda, int batch, int repeats,
                                           int[] timesteps, long seed, Consumer<String> log) {
+        return run(model, modelNote, lambda, batch, repeats, 250, timesteps, seed, log);
+    }
+
+    /**
+     * As above on a DDPM chain of {@code chainSteps} respaced steps; {@code timesteps} must be original timesteps of
+     * that chain.
+     */
+    public static Map<String, Object> run(DiTModel model, String modelNote, double lambda, int batch, int repeats,
+                                          int chainSteps, int[] timesteps, long seed, Consumer<String> log) {
         if (batch < 1) throw new IllegalArgumentException("batch must be positive: " + batch);
         if (repeats < 1) throw new IllegalArgumentException("repeats must be positive: " + repeats);
         DiTConfig cfg = model.config();
@@ -57,24 +65,22 @@ public final class SpeedupBenchmark {
         out.put("model", modelNote);
         out.put("batch", batch);
         out.put("lambda", lambda);
-        out.put("sampler", "ddpm250, no guidance, every 25th step timed");
+        out.put("sampler", "ddpm" + chainSteps + ", no guidance, " + timesteps.length + " steps timed on the chain's own inputs");
         out.put("timed_timesteps", timesteps);
         out.put("repeats", repeats);
         out.put("load_avg_start", loadAverage());
         log.accept("gemm reference: 2048x384x1536 float32 into preallocated C- and F-order outputs");
         double[] gemm = gemmReference();
 
-        // the chain over the timed timesteps (descending), as its own respaced process
+        // one full DDPM chain (the respaced process the timed timesteps come from), driven by the dynamic model: its
+        // inputs at the timed steps are recorded and replayed to both engines in the timed repeats
         int[] kept = timesteps.clone();
         Arrays.sort(kept);
-        GaussianDiffusion base = GaussianDiffusion.create("");
-        GaussianDiffusion chain = new GaussianDiffusion(TimestepRespacing.respacedBetas(base.alphasCumprod(), kept), kept);
-        AncestralSampler sampler = new AncestralSampler(chain);
+        GaussianDiffusion full = GaussianDiffusion.create(Integer.toString(chainSteps));
+        AncestralSampler sampler = new AncestralSampler(full);
         NoiseSource noise = NoiseSource.seeded(seed);
         int per = cfg.inChannels() * cfg.inputSize() * cfg.inputSize();
         long[] shape = {batch, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
-        float[] x0 = new float[batch * per];
-        for (int b = 0; b < batch; b++) noise.fill(x0, b * per, per, b, NoiseSource.INITIAL);
         int[] labels = new int[batch];
         for (int b = 0; b < batch; b++) labels[b] = (int) Math.floorMod(seed * 31 + b * 7919L, cfg.numClasses());
 
@@ -84,15 +90,29 @@ public final class SpeedupBenchmark {
         Map<String, Double> dynPhases, statPhases;
         try (InferenceEngine dyn = new InferenceEngine(model, InferenceEngine.Mode.DYNAMIC);
              InferenceEngine stat = new InferenceEngine(model, InferenceEngine.Mode.STATIC)) {
-            dyn.prepare(kept);
-            log.accept("warm-up pass (JIT, buffers, " + dyn.slicesBuilt() + " sliced weight sets)");
-            pass(dyn, stat, sampler, noise, x0, shape, labels, null, null, null);
+            int[] all = new int[full.numTimesteps()];
+            for (int k = 0; k < all.length; k++) all[k] = full.originalTimestep(k);
+            dyn.prepare(all);
+            log.accept("DDPM-" + chainSteps + " chain with the dynamic model (" + dyn.slicesBuilt()
+                    + " sliced weight sets); its inputs at the " + steps + " timed steps are kept");
+            float[][] inputs = chain(dyn, stat, sampler, noise, batch, per, shape, labels, kept, log);
             for (int r = 0; r < repeats; r++) {
                 if (r == repeats - 1) {
                     dyn.profile(true);
                     stat.profile(true);
                 }
-                pass(dyn, stat, sampler, noise, x0, shape, labels, tDyn[r], tStat[r], r == 0 ? stats : null);
+                for (int i = 0; i < steps; i++) {
+                    int[] t = new int[batch];
+                    Arrays.fill(t, kept[steps - 1 - i]);
+                    long t0 = System.nanoTime();
+                    dyn.forward(inputs[i], shape, t, labels);
+                    long t1 = System.nanoTime();
+                    stat.forward(inputs[i], shape, t, labels);
+                    long t2 = System.nanoTime();
+                    tDyn[r][i] = (t1 - t0) / 1e9;
+                    tStat[r][i] = (t2 - t1) / 1e9;
+                    if (r == 0) stats[i] = dyn.lastStats();
+                }
                 log.accept(String.format("repeat %d/%d: static %.3f s, dynamic %.3f s, speedup %.3f (load %s)", r + 1, repeats,
                         sum(tStat[r]), sum(tDyn[r]), sum(tStat[r]) / sum(tDyn[r]), loadAverage()));
             }
@@ -158,34 +178,43 @@ public final class SpeedupBenchmark {
         return out;
     }
 
-    /** One chain over the timed steps: dynamic then static forward on the same input, the chain follows dynamic. */
-    private static void pass(InferenceEngine dyn, InferenceEngine stat, AncestralSampler sampler, NoiseSource noise,
-                             float[] xT, long[] shape, int[] labels, double[] tDyn, double[] tStat, ForwardStats[] stats) {
+    /**
+     * Runs the whole chain from seeded noise with the dynamic engine and returns its inputs at the timed timesteps
+     * (descending). The static engine also runs (untimed) at those steps, so both are warm when the timing starts.
+     */
+    private static float[][] chain(InferenceEngine dyn, InferenceEngine stat, AncestralSampler sampler, NoiseSource noise,
+                                   int b, int per, long[] shape, int[] labels, int[] timedAscending, Consumer<String> log) {
         GaussianDiffusion g = sampler.diffusion();
-        int n = g.numTimesteps(), b = labels.length, per = xT.length / b;
-        float[] x = xT.clone();
+        int n = g.numTimesteps();
+        float[] x = new float[b * per];
+        for (int s = 0; s < b; s++) noise.fill(x, s * per, per, s, NoiseSource.INITIAL);
         float[] z = new float[x.length];
-        for (int k = n - 1, i = 0; k >= 0; k--, i++) {
+        float[][] inputs = new float[timedAscending.length][];
+        long start = System.nanoTime();
+        for (int k = n - 1; k >= 0; k--) {
+            int tk = g.originalTimestep(k);
             int[] t = new int[b], ks = new int[b];
-            Arrays.fill(t, g.originalTimestep(k));
+            Arrays.fill(t, tk);
             Arrays.fill(ks, k);
-            long t0 = System.nanoTime();
-            float[] out = dyn.forward(x, shape, t, labels);
-            long t1 = System.nanoTime();
-            stat.forward(x, shape, t, labels);
-            long t2 = System.nanoTime();
-            if (tDyn != null) {
-                tDyn[i] = (t1 - t0) / 1e9;
-                tStat[i] = (t2 - t1) / 1e9;
+            int timed = Arrays.binarySearch(timedAscending, tk);
+            if (timed >= 0) {
+                inputs[timedAscending.length - 1 - timed] = x.clone();
+                stat.forward(x, shape, t, labels);
             }
-            if (stats != null) stats[i] = dyn.lastStats();
+            float[] out = dyn.forward(x, shape, t, labels);
             float[] stepNoise = null;
             if (sampler.usesNoise(k)) {
                 for (int s = 0; s < b; s++) noise.fill(z, s * per, per, s, k);
                 stepNoise = z;
             }
             x = sampler.step(x, shape, ks, out, stepNoise).xPrev;
+            if ((n - k) % 50 == 0) log.accept(String.format("  chain step %d/%d (%.0f s)", n - k, n, (System.nanoTime() - start) / 1e9));
         }
+        for (int i = 0; i < inputs.length; i++) {
+            if (inputs[i] == null) throw new IllegalArgumentException("timed timestep " + timedAscending[timedAscending.length - 1 - i]
+                    + " is not a step of the DDPM-" + n + " chain");
+        }
+        return inputs;
     }
 
     /** Best GFLOP/s of several 2048x384x1536 float32 gemms into preallocated C- and F-order outputs (index 0, 1). */

@@ -33,6 +33,71 @@ class VecKernelsTest {
     }
 
     @Test
+    void sixRowPanelProductMatchesLoops() {
+        Random r = new Random(4);
+        int l = Vec.L;
+        for (int cols : new int[]{4 * l, 8 * l, 5 * l, 4 * l + 3, 2, l + 1}) {
+            for (int k : new int[]{1, 9, 64}) {
+                int ais = k + 2, ldb = cols + 5, ldc = cols + 7, bOff = 3, cOff = 4;
+                float[] a = rnd(6 * ais + 1, r), b = rnd(bOff + k * ldb, r), c = new float[cOff + 6 * ldc];
+                java.util.Arrays.fill(c, Float.NaN);
+                Vec.mm6(a, 1, ais, b, bOff, ldb, c, cOff, ldc, cols, k);
+                double[] want = new double[6 * cols];
+                float[] got = new float[6 * cols];
+                for (int i = 0; i < 6; i++) {
+                    for (int j = 0; j < cols; j++) {
+                        for (int kk = 0; kk < k; kk++) want[i * cols + j] += (double) a[1 + i * ais + kk] * b[bOff + kk * ldb + j];
+                        got[i * cols + j] = c[cOff + i * ldc + j];
+                    }
+                }
+                Approx.assertClose("mm6 cols=" + cols + " k=" + k, want, got, 1e-4, 1e-5);
+                // outside the panel nothing is written
+                for (int i = 0; i < 6; i++) for (int j = cols; j < ldc && cOff + i * ldc + j < c.length; j++) {
+                    if (!Float.isNaN(c[cOff + i * ldc + j])) throw new AssertionError("mm6 wrote outside its panel at row " + i + " col " + j);
+                }
+            }
+        }
+    }
+
+    @Test
+    void fourRowPanelProductMatchesLoops() {
+        Random r = new Random(5);
+        int l = Vec.L;
+        for (int cols : new int[]{4 * l, 3 * l, l + 5, 3}) {
+            int k = 17, ais = k + 1, ldb = cols + 2, ldc = cols + 3;
+            float[] a = rnd(4 * ais, r), b = rnd(2 + k * ldb, r), c = new float[1 + 4 * ldc];
+            Vec.mm4(a, 0, ais, b, 2, ldb, c, 1, ldc, cols, k);
+            double[] want = new double[4 * cols];
+            float[] got = new float[4 * cols];
+            for (int i = 0; i < 4; i++) for (int j = 0; j < cols; j++) {
+                for (int kk = 0; kk < k; kk++) want[i * cols + j] += (double) a[i * ais + kk] * b[2 + kk * ldb + j];
+                got[i * cols + j] = c[1 + i * ldc + j];
+            }
+            Approx.assertClose("mm4 panel cols=" + cols, want, got, 1e-4, 1e-5);
+        }
+    }
+
+    @Test
+    void linearRowsMatchesLoops() {
+        Random r = new Random(6);
+        for (int n : new int[]{1, 4, 6}) {
+            int in = 40, width = 5 * Vec.L + 3, n4 = (n + 3) / 4 * 4;
+            float[] x = new float[n4 * in], xr = rnd(n * in, r), wt = rnd(in * width, r), bias = rnd(width, r), out = new float[n4 * width];
+            System.arraycopy(xr, 0, x, 0, xr.length);
+            RowKernels.linearRows(x, n, in, wt, bias, out);
+            double[] want = new double[n * width];
+            float[] got = new float[n * width];
+            for (int i = 0; i < n; i++) for (int j = 0; j < width; j++) {
+                double acc = bias[j];
+                for (int kk = 0; kk < in; kk++) acc += (double) x[i * in + kk] * wt[kk * width + j];
+                want[i * width + j] = acc;
+                got[i * width + j] = out[i * width + j];
+            }
+            Approx.assertClose("linearRows n=" + n, want, got, 1e-4, 1e-5);
+        }
+    }
+
+    @Test
     void tokenRouterMatchesLoops() {
         Random r = new Random(2);
         for (int d : new int[]{32, 384, 40}) {
