@@ -1,6 +1,8 @@
 package org.dydit.inference;
 
+import org.dydit.diffusion.AncestralSampler;
 import org.dydit.diffusion.GaussianDiffusion;
+import org.dydit.diffusion.NoiseSource;
 import org.dydit.formats.FormatException;
 import org.dydit.formats.Tensor;
 import org.dydit.model.DiTConfig;
@@ -30,8 +32,9 @@ import java.util.function.Consumer;
  *   t = 0..999 to the logits {@code 20 (τ − t/1000)}. The engine then decides from these routers as from any
  *   checkpoint; the benchmark reports the decisions actually taken.</li>
  *   <li>Token routers: the real form Linear(D → D/16) → ReLU → Linear(D/16 → 1) with Xavier weights; each
- *   layer's output bias is set, layer by layer, to minus the median logit on calibration inputs (noised inputs
- *   at the benchmark's timesteps), so about half of the tokens are kept.</li>
+ *   layer's output bias is set, layer by layer, to minus the median logit on calibration inputs at the
+ *   benchmark's timesteps, so about half of the tokens are kept: first noised inputs, then the inputs of a
+ *   DDPM-250 chain of two samples drawn with the model so calibrated (its own seed, not the benchmark's).</li>
  * </ul>
  * Everything is a function of the seed.
  */
@@ -152,7 +155,11 @@ public final class RouterRecipe {
         }
     }
 
-    /** Each layer's token-router output bias := −median of its logits on noised inputs at the timesteps. */
+    /**
+     * Each layer's token-router output bias := −median of its logits, in two rounds: first on noised inputs at the
+     * timesteps, then on the inputs that a DDPM-250 chain sampled with the model so calibrated reaches at those
+     * timesteps (a trajectory's inputs differ from noised data, and keep a different share of tokens).
+     */
     private static void calibrateTokenRouters(DiTConfig cfg, LinkedHashMap<String, Tensor> w, int[] timesteps,
                                               Random r, Consumer<String> log) throws FormatException {
         for (int l = 0; l < cfg.depth(); l++) w.put(DiTKeys.tokenRouter2(l) + ".bias", Tensor.ofFloats(new long[]{1}, new float[]{0}));
@@ -167,7 +174,19 @@ public final class RouterRecipe {
             }
             for (int j = 0; j < n; j++) ys[i][j] = r.nextInt(cfg.numClasses());
         }
+        calibrateOn(cfg, w, timesteps, xs, ys, n);
+        int[] labels = ys[0];
+        float[][] chain = chainInputs(cfg, w, timesteps, labels, r.nextLong(), log);
+        for (int i = 0; i < timesteps.length; i++) ys[i] = labels;
+        calibrateOn(cfg, w, timesteps, chain, ys, n);
+        log.accept("router recipe: token routers calibrated to keep about half of the tokens of a DDPM-250 trajectory");
+    }
+
+    /** Sets each layer's token-router output bias, layer after layer, to minus its median logit on the inputs. */
+    private static void calibrateOn(DiTConfig cfg, LinkedHashMap<String, Tensor> w, int[] timesteps, float[][] xs,
+                                    int[][] ys, int n) throws FormatException {
         long[] shape = {n, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
+        for (int l = 0; l < cfg.depth(); l++) w.put(DiTKeys.tokenRouter2(l) + ".bias", Tensor.ofFloats(new long[]{1}, new float[]{0}));
         try (InferenceEngine e = new InferenceEngine(DiTModel.of(cfg, w, "router recipe", "router recipe"), InferenceEngine.Mode.DYNAMIC)) {
             e.recordTokenLogits(true);
             for (int l = 0; l < cfg.depth(); l++) {
@@ -185,7 +204,40 @@ public final class RouterRecipe {
                 w.put(DiTKeys.tokenRouter2(l) + ".bias", Tensor.ofFloats(new long[]{1}, new float[]{bias}));
             }
         }
-        log.accept("router recipe: token routers calibrated to keep about half of the tokens");
+    }
+
+    /** The inputs at {@code timesteps} of a DDPM-250 chain of {@code labels.length} samples drawn with the model. */
+    private static float[][] chainInputs(DiTConfig cfg, LinkedHashMap<String, Tensor> w, int[] timesteps, int[] labels,
+                                         long seed, Consumer<String> log) throws FormatException {
+        int n = labels.length, per = cfg.inChannels() * cfg.inputSize() * cfg.inputSize();
+        long[] shape = {n, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
+        GaussianDiffusion g = GaussianDiffusion.create("250");
+        AncestralSampler sampler = new AncestralSampler(g);
+        NoiseSource noise = NoiseSource.seeded(seed);
+        float[] x = new float[n * per], z = new float[n * per];
+        for (int s = 0; s < n; s++) noise.fill(x, s * per, per, s, NoiseSource.INITIAL);
+        float[][] inputs = new float[timesteps.length][];
+        log.accept("router recipe: sampling a DDPM-250 chain of " + n + " to calibrate the token routers on");
+        try (InferenceEngine e = new InferenceEngine(DiTModel.of(cfg, w, "router recipe", "router recipe"), InferenceEngine.Mode.DYNAMIC)) {
+            for (int k = g.numTimesteps() - 1; k >= 0; k--) {
+                int tk = g.originalTimestep(k);
+                for (int i = 0; i < timesteps.length; i++) if (timesteps[i] == tk) inputs[i] = x.clone();
+                int[] t = new int[n], ks = new int[n];
+                Arrays.fill(t, tk);
+                Arrays.fill(ks, k);
+                float[] out = e.forward(x, shape, t, labels);
+                float[] stepNoise = null;
+                if (sampler.usesNoise(k)) {
+                    for (int s = 0; s < n; s++) noise.fill(z, s * per, per, s, k);
+                    stepNoise = z;
+                }
+                x = sampler.step(x, shape, ks, out, stepNoise).xPrev;
+            }
+        }
+        for (int i = 0; i < timesteps.length; i++) {
+            if (inputs[i] == null) throw new IllegalArgumentException("timestep " + timesteps[i] + " is not a step of DDPM-250");
+        }
+        return inputs;
     }
 
     private static Tensor gaussian(long[] shape, double std, Random r) {
