@@ -47,7 +47,7 @@ class SpeedupBenchmarkTest {
         assertTrue(ratio > 0.3 && ratio < 0.7, "flops_ratio near lambda 0.5: " + ratio);
         double speedup = (Double) r.get("speedup");
         assertTrue(speedup > 0, "speedup " + speedup);
-        assertEquals(SpeedupBenchmark.round(speedup * ratio, 3), (Double) r.get("efficiency"), 1e-3);
+        assertEquals(speedup * ratio, (Double) r.get("efficiency"), 2e-3);   // each of the three is rounded to 3 or 4 digits
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> steps = (List<Map<String, Object>>) r.get("steps");
         assertEquals(10, steps.size());

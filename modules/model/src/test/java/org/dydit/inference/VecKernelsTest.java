@@ -98,6 +98,30 @@ class VecKernelsTest {
     }
 
     @Test
+    void expOfNonPositiveArgumentsIsAccurate() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Vec.ON, "vector kernels off");
+        Random r = new Random(7);
+        int l = Vec.L;
+        float[] x = new float[64 * l], y = new float[x.length];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (-r.nextDouble() * (i % 2 == 0 ? 1 : 90));
+        x[0] = 0f;
+        x[1] = -Float.MIN_VALUE;
+        x[2] = -0.34657359f;   // -ln2/2: the reduction's edge
+        x[3] = -86.99f;
+        x[4] = -100f;
+        x[5] = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < x.length; i += l) Vec.expNonPositive(jdk.incubator.vector.FloatVector.fromArray(Vec.SP, x, i)).intoArray(y, i);
+        for (int i = 0; i < x.length; i++) {
+            double want = Math.exp(x[i]);
+            if (x[i] >= -87f) {
+                if (Math.abs(y[i] - want) > 2e-7 * want) throw new AssertionError("exp(" + x[i] + ") = " + y[i] + ", want " + want);
+            } else if (!(y[i] >= 0 && y[i] < 2e-38)) {
+                throw new AssertionError("exp(" + x[i] + ") = " + y[i] + ", want a value below 2e-38");
+            }
+        }
+    }
+
+    @Test
     void tokenRouterMatchesLoops() {
         Random r = new Random(2);
         for (int d : new int[]{32, 384, 40}) {
