@@ -91,18 +91,18 @@ final class RowKernels {
     /**
      * SDT's token router on n rows of the residual stream x (width d):
      * {@code logit[r] = b2 + sum_j w2[j] * relu(b0[j] + W0[j, :] . x[r, :])}. {@code w0t} is W0 transposed to
-     * (d, kp), its k = D/16 columns zero-padded to kp (a multiple of the vector length), so that four rows at a
+     * (d, kp), its k = D/16 columns zero-padded to kp (a multiple of the vector length), so that six rows at a
      * time run through the register-blocked product; as a backend gemm the narrow output is slow.
      */
     static void tokenRouter(FloatBuffer x, int n, int d, float[] w0t, int kp, float[] b0, float[] w2, float b2,
                             float[] logits) {
         int k = b0.length;
-        Par.range((n + 3) / 4, 16, (q0, q1) -> {
-            float[] xr = new float[4 * d], h = new float[4 * kp];
+        Par.range((n + 5) / 6, 8, (q0, q1) -> {
+            float[] xr = new float[6 * d], h = new float[6 * kp];   // rows past n stay zero or stale; not used
             for (int q = q0; q < q1; q++) {
-                int r0 = 4 * q, rows = Math.min(4, n - r0);
+                int r0 = 6 * q, rows = Math.min(6, n - r0);
                 x.get(r0 * d, xr, 0, rows * d);
-                Vec.mm4(xr, 0, d, w0t, h, kp, d);
+                Vec.mm6(xr, 0, d, w0t, 0, kp, h, 0, kp, kp, d);
                 for (int i = 0; i < rows; i++) {
                     double z = b2;
                     for (int j = 0; j < k; j++) z += w2[j] * Math.max(0f, h[i * kp + j] + b0[j]);

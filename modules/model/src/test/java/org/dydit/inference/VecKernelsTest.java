@@ -36,7 +36,7 @@ class VecKernelsTest {
     void sixRowPanelProductMatchesLoops() {
         Random r = new Random(4);
         int l = Vec.L;
-        for (int cols : new int[]{4 * l, 8 * l, 5 * l, 4 * l + 3, 2, l + 1}) {
+        for (int cols : new int[]{4 * l, 8 * l, 5 * l, 4 * l + 3, 2, l + 1, 2 * l, 7 * l + 2}) {
             for (int k : new int[]{1, 9, 64}) {
                 int ais = k + 2, ldb = cols + 5, ldc = cols + 7, bOff = 3, cOff = 4;
                 float[] a = rnd(6 * ais + 1, r), b = rnd(bOff + k * ldb, r), c = new float[cOff + 6 * ldc];
