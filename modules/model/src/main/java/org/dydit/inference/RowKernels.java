@@ -1,5 +1,7 @@
 package org.dydit.inference;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import org.dydit.engine.Par;
 
 import java.nio.FloatBuffer;
@@ -97,6 +99,8 @@ final class RowKernels {
     static void tokenRouter(FloatBuffer x, int n, int d, float[] w0t, int kp, float[] b0, float[] w2, float b2,
                             float[] logits) {
         int k = b0.length;
+        boolean vec = Vec.ON && kp % Vec.L == 0;
+        float[] b0p = java.util.Arrays.copyOf(b0, kp), w2p = java.util.Arrays.copyOf(w2, kp);   // zero padding
         Par.range((n + 5) / 6, 8, (q0, q1) -> {
             float[] xr = new float[6 * d], h = new float[6 * kp];   // rows past n stay zero or stale; not used
             for (int q = q0; q < q1; q++) {
@@ -104,9 +108,19 @@ final class RowKernels {
                 x.get(r0 * d, xr, 0, rows * d);
                 Vec.mm6(xr, 0, d, w0t, 0, kp, h, 0, kp, kp, d);
                 for (int i = 0; i < rows; i++) {
-                    double z = b2;
-                    for (int j = 0; j < k; j++) z += w2[j] * Math.max(0f, h[i * kp + j] + b0[j]);
-                    logits[r0 + i] = (float) z;
+                    if (vec) {
+                        // the padded columns give relu(0 + 0) * 0
+                        FloatVector acc = FloatVector.zero(Vec.SP);
+                        for (int j = 0; j < kp; j += Vec.L) {
+                            acc = FloatVector.fromArray(Vec.SP, h, i * kp + j).add(FloatVector.fromArray(Vec.SP, b0p, j))
+                                    .max(0f).fma(FloatVector.fromArray(Vec.SP, w2p, j), acc);
+                        }
+                        logits[r0 + i] = b2 + acc.reduceLanes(VectorOperators.ADD);
+                    } else {
+                        double z = b2;
+                        for (int j = 0; j < k; j++) z += w2[j] * Math.max(0f, h[i * kp + j] + b0[j]);
+                        logits[r0 + i] = (float) z;
+                    }
                 }
             }
         });
