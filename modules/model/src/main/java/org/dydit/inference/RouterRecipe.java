@@ -209,35 +209,12 @@ public final class RouterRecipe {
     /** The inputs at {@code timesteps} of a DDPM-250 chain of {@code labels.length} samples drawn with the model. */
     private static float[][] chainInputs(DiTConfig cfg, LinkedHashMap<String, Tensor> w, int[] timesteps, int[] labels,
                                          long seed, Consumer<String> log) throws FormatException {
-        int n = labels.length, per = cfg.inChannels() * cfg.inputSize() * cfg.inputSize();
-        long[] shape = {n, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
-        GaussianDiffusion g = GaussianDiffusion.create("250");
-        AncestralSampler sampler = new AncestralSampler(g);
-        NoiseSource noise = NoiseSource.seeded(seed);
-        float[] x = new float[n * per], z = new float[n * per];
-        for (int s = 0; s < n; s++) noise.fill(x, s * per, per, s, NoiseSource.INITIAL);
-        float[][] inputs = new float[timesteps.length][];
-        log.accept("router recipe: sampling a DDPM-250 chain of " + n + " to calibrate the token routers on");
+        long[] shape = {labels.length, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
+        log.accept("router recipe: sampling a DDPM-250 chain of " + labels.length + " to calibrate the token routers on");
         try (InferenceEngine e = new InferenceEngine(DiTModel.of(cfg, w, "router recipe", "router recipe"), InferenceEngine.Mode.DYNAMIC)) {
-            for (int k = g.numTimesteps() - 1; k >= 0; k--) {
-                int tk = g.originalTimestep(k);
-                for (int i = 0; i < timesteps.length; i++) if (timesteps[i] == tk) inputs[i] = x.clone();
-                int[] t = new int[n], ks = new int[n];
-                Arrays.fill(t, tk);
-                Arrays.fill(ks, k);
-                float[] out = e.forward(x, shape, t, labels);
-                float[] stepNoise = null;
-                if (sampler.usesNoise(k)) {
-                    for (int s = 0; s < n; s++) noise.fill(z, s * per, per, s, k);
-                    stepNoise = z;
-                }
-                x = sampler.step(x, shape, ks, out, stepNoise).xPrev;
-            }
+            return TrajectoryInputs.record(e, new AncestralSampler(GaussianDiffusion.create("250")), NoiseSource.seeded(seed),
+                    shape, labels, timesteps, null, line -> {});
         }
-        for (int i = 0; i < timesteps.length; i++) {
-            if (inputs[i] == null) throw new IllegalArgumentException("timestep " + timesteps[i] + " is not a step of DDPM-250");
-        }
-        return inputs;
     }
 
     private static Tensor gaussian(long[] shape, double std, Random r) {

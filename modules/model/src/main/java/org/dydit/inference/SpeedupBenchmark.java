@@ -79,7 +79,6 @@ public final class SpeedupBenchmark {
         GaussianDiffusion full = GaussianDiffusion.create(Integer.toString(chainSteps));
         AncestralSampler sampler = new AncestralSampler(full);
         NoiseSource noise = NoiseSource.seeded(seed);
-        int per = cfg.inChannels() * cfg.inputSize() * cfg.inputSize();
         long[] shape = {batch, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
         int[] labels = new int[batch];
         for (int b = 0; b < batch; b++) labels[b] = (int) Math.floorMod(seed * 31 + b * 7919L, cfg.numClasses());
@@ -95,7 +94,11 @@ public final class SpeedupBenchmark {
             dyn.prepare(all);
             log.accept("DDPM-" + chainSteps + " chain with the dynamic model (" + dyn.slicesBuilt()
                     + " sliced weight sets); its inputs at the " + steps + " timed steps are kept");
-            float[][] inputs = chain(dyn, stat, sampler, noise, batch, per, shape, labels, kept, log);
+            int[] descending = new int[steps];
+            for (int i = 0; i < steps; i++) descending[i] = kept[steps - 1 - i];
+            // the static engine also runs (untimed) at the kept steps, so both are warm when the timing starts
+            float[][] inputs = TrajectoryInputs.record(dyn, sampler, noise, shape, labels, descending,
+                    (x, t) -> stat.forward(x, shape, t, labels), log);
             System.gc();   // the chain's garbage is collected now, not during a timed pass
             // one untimed pass over the timed steps first: the chain ran the static engine only at these steps, and
             // the first pass after it was measured slower for both engines, static more (GC after the chain, JIT)
@@ -184,45 +187,6 @@ public final class SpeedupBenchmark {
         out.put("product_call", InferenceEngine.MATMUL_OP ? "nd4j matmul op" : "Nd4j.gemm");
         out.put("vector_kernels", Vec.ON);
         return out;
-    }
-
-    /**
-     * Runs the whole chain from seeded noise with the dynamic engine and returns its inputs at the timed timesteps
-     * (descending). The static engine also runs (untimed) at those steps, so both are warm when the timing starts.
-     */
-    private static float[][] chain(InferenceEngine dyn, InferenceEngine stat, AncestralSampler sampler, NoiseSource noise,
-                                   int b, int per, long[] shape, int[] labels, int[] timedAscending, Consumer<String> log) {
-        GaussianDiffusion g = sampler.diffusion();
-        int n = g.numTimesteps();
-        float[] x = new float[b * per];
-        for (int s = 0; s < b; s++) noise.fill(x, s * per, per, s, NoiseSource.INITIAL);
-        float[] z = new float[x.length];
-        float[][] inputs = new float[timedAscending.length][];
-        long start = System.nanoTime();
-        for (int k = n - 1; k >= 0; k--) {
-            int tk = g.originalTimestep(k);
-            int[] t = new int[b], ks = new int[b];
-            Arrays.fill(t, tk);
-            Arrays.fill(ks, k);
-            int timed = Arrays.binarySearch(timedAscending, tk);
-            if (timed >= 0) {
-                inputs[timedAscending.length - 1 - timed] = x.clone();
-                stat.forward(x, shape, t, labels);
-            }
-            float[] out = dyn.forward(x, shape, t, labels);
-            float[] stepNoise = null;
-            if (sampler.usesNoise(k)) {
-                for (int s = 0; s < b; s++) noise.fill(z, s * per, per, s, k);
-                stepNoise = z;
-            }
-            x = sampler.step(x, shape, ks, out, stepNoise).xPrev;
-            if ((n - k) % 50 == 0) log.accept(String.format("  chain step %d/%d (%.0f s)", n - k, n, (System.nanoTime() - start) / 1e9));
-        }
-        for (int i = 0; i < inputs.length; i++) {
-            if (inputs[i] == null) throw new IllegalArgumentException("timed timestep " + timedAscending[timedAscending.length - 1 - i]
-                    + " is not a step of the DDPM-" + n + " chain");
-        }
-        return inputs;
     }
 
     private static Map<String, Double> perRepeat(Map<String, Double> total, int repeats) {
