@@ -26,8 +26,8 @@ import java.util.function.Consumer;
  *
  * <p>The timed steps' inputs come from one whole DDPM-250 chain sampled with the dynamic model (seeded noise, fixed
  * labels), so the token routers see the inputs of a real trajectory; the timed repeats replay those inputs, and at
- * every timed step the static engine runs on the same input right after the dynamic one. {@code flops_ratio} counts the MACs of the decisions actually
- * taken, routers included; {@code static_fraction_of_peak} compares the static forward's GFLOP/s (2 FLOPs per
+ * every timed step the static engine runs on the same input right after the dynamic one. {@code flops_ratio}
+ * counts the MACs of the decisions actually taken, routers included; {@code static_fraction_of_peak} compares the static forward's GFLOP/s (2 FLOPs per
  * MAC) with the best float32 2048x384x1536 gemm into a preallocated output, measured before and after the runs
  * (best kept), as the training benchmark does.
  */
@@ -101,10 +101,9 @@ public final class SpeedupBenchmark {
                     (x, t) -> stat.forward(x, shape, t, labels), log);
             System.gc();   // the chain's garbage is collected now, not during a timed pass
             // one untimed pass over the timed steps first: the chain ran the static engine only at these steps, and
-            // the first pass after it was measured slower for both engines, static more (GC after the chain, JIT)
-            // the phase clocks run from the untimed pass on: switching them on between timed repeats made the JIT
-            // recompile the forward inside a timed repeat (measured: that repeat 3-9% slower, the dynamic engine,
-            // which runs first at each step, more); they are reset before the first timed repeat
+            // the first pass after it gave a 3-5% lower speedup than the next ones (GC after the chain, JIT)
+            // the phase clocks run from the untimed pass on (switching them on between timed repeats changes the
+            // code the JIT compiled inside a timed repeat) and are reset before the first timed repeat
             for (int r = -1; r < repeats; r++) {
                 if (r <= 0) {
                     dyn.profile(true);
