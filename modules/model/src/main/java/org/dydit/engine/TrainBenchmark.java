@@ -24,6 +24,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
+import static org.dydit.engine.BenchmarkSupport.gemmReference;
+import static org.dydit.engine.BenchmarkSupport.loadAverage;
+import static org.dydit.engine.BenchmarkSupport.median;
+import static org.dydit.engine.BenchmarkSupport.round;
+import static org.dydit.engine.BenchmarkSupport.roundAll;
+
 /**
  * The training-step benchmark behind {@code dydit bench train}: the hardware reference (best float32 gemm of
  * 2048x384x1536 into a preallocated output, faster of C and F order) and the median step time of the chosen
@@ -104,7 +110,7 @@ public final class TrainBenchmark {
         double step = median(measured);
         double achieved = 3 * fwdFlops / step / 1e9;
         out.put("step_s", round(step, 4));
-        out.put("step_s_all", roundAll(measured));
+        out.put("step_s_all", roundAll(measured, 3));
         out.put("forward_gflop_per_step", round(fwdFlops / 1e9, 2));
         out.put("achieved_gflops", round(achieved, 1));
         out.put("mfu", round(achieved / Math.max(gemm[0], gemm[1]), 3));
@@ -125,29 +131,6 @@ public final class TrainBenchmark {
         Map<String, Object> r = run(cfg, batch, e, 2, steps, 0, System.err::println);
         System.out.println(new com.fasterxml.jackson.databind.ObjectMapper()
                 .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
-    }
-
-    /** Best GFLOP/s of C- and F-order outputs (index 0, 1). */
-    static double[] gemmReference() {
-        int m = 2048, k = 384, n = 1536;
-        INDArray a = Nd4j.rand(DataType.FLOAT, m, k), b = Nd4j.rand(DataType.FLOAT, k, n);
-        double[] best = new double[2];
-        char[] orders = {'c', 'f'};
-        for (int round = 0; round < 2; round++) {
-            for (int o = 0; o < 2; o++) {
-                INDArray c = Nd4j.create(DataType.FLOAT, new long[]{m, n}, orders[o]);
-                for (int i = 0; i < 8; i++) {
-                    long t0 = System.nanoTime();
-                    Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
-                    double gf = 2.0 * m * k * n / (System.nanoTime() - t0);
-                    best[o] = Math.max(best[o], gf);
-                }
-                c.close();
-            }
-        }
-        a.close();
-        b.close();
-        return best;
     }
 
     private static double[] sameDiffSteps(DiTConfig cfg, int batch, int warmup, int steps, long seed, Consumer<String> log) {
@@ -220,31 +203,5 @@ public final class TrainBenchmark {
             return Double.NaN;
         }
         return Double.NaN;
-    }
-
-    static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).trim();
-        } catch (IOException e) {
-            return "unknown";
-        }
-    }
-
-    static double median(double[] a) {
-        double[] s = a.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    }
-
-    static double round(double v, int digits) {
-        double f = Math.pow(10, digits);
-        return Math.round(v * f) / f;
-    }
-
-    static double[] roundAll(double[] a) {
-        double[] r = new double[a.length];
-        for (int i = 0; i < a.length; i++) r[i] = round(a[i], 3);
-        return r;
     }
 }

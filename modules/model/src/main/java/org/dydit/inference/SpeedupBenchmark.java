@@ -5,11 +5,7 @@ import org.dydit.diffusion.GaussianDiffusion;
 import org.dydit.diffusion.NoiseSource;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTModel;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +14,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+
+import static org.dydit.engine.BenchmarkSupport.gemmReference;
+import static org.dydit.engine.BenchmarkSupport.loadAverage;
+import static org.dydit.engine.BenchmarkSupport.median;
+import static org.dydit.engine.BenchmarkSupport.round;
+import static org.dydit.engine.BenchmarkSupport.roundAll;
 
 /**
  * The sampling speed benchmark behind {@code dydit bench speedup}: the dynamic engine against the static engine
@@ -194,45 +196,6 @@ public final class SpeedupBenchmark {
         return m;
     }
 
-    /** Best GFLOP/s of several 2048x384x1536 float32 gemms into preallocated C- and F-order outputs (index 0, 1). */
-    public static double[] gemmReference() {
-        int m = 2048, k = 384, n = 1536;
-        INDArray a = Nd4j.rand(DataType.FLOAT, m, k), b = Nd4j.rand(DataType.FLOAT, k, n);
-        double[] best = new double[2];
-        char[] orders = {'c', 'f'};
-        for (int round = 0; round < 2; round++) {
-            for (int o = 0; o < 2; o++) {
-                INDArray c = Nd4j.create(DataType.FLOAT, new long[]{m, n}, orders[o]);
-                for (int i = 0; i < 6; i++) {
-                    long t0 = System.nanoTime();
-                    Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
-                    best[o] = Math.max(best[o], 2.0 * m * k * n / (System.nanoTime() - t0));
-                }
-                c.close();
-            }
-        }
-        a.close();
-        b.close();
-        return best;
-    }
-
-    /** The 1/5/15-minute load averages of this machine (Linux), or "unknown". */
-    public static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "unknown";
-        }
-    }
-
-    static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-    }
-
     private static double sum(double[] v) {
         double s = 0;
         for (double x : v) s += x;
@@ -241,17 +204,6 @@ public final class SpeedupBenchmark {
 
     private static double mean(double[] v) {
         return sum(v) / v.length;
-    }
-
-    static double round(double v, int digits) {
-        double f = Math.pow(10, digits);
-        return Math.round(v * f) / f;
-    }
-
-    private static double[] roundAll(double[] v, int digits) {
-        double[] r = new double[v.length];
-        for (int i = 0; i < v.length; i++) r[i] = round(v[i], digits);
-        return r;
     }
 
     private static Map<String, Double> roundMap(Map<String, Double> m) {
