@@ -95,8 +95,8 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
             fc2B[l] = w.heap(DiTKeys.fc2(l) + ".bias");
             if (mode == Mode.DYNAMIC) {
                 routerT[l] = RowKernels.transposePadded(w.heap(DiTKeys.tokenRouter0(l) + ".weight"), routerHidden, d, routerPad);
-                router0B[l] = w.heap(DiTKeys.tokenRouter0(l) + ".bias");
-                router2W[l] = w.heap(DiTKeys.tokenRouter2(l) + ".weight");
+                router0B[l] = Arrays.copyOf(w.heap(DiTKeys.tokenRouter0(l) + ".bias"), routerPad);    // zero padded
+                router2W[l] = Arrays.copyOf(w.heap(DiTKeys.tokenRouter2(l) + ".weight"), routerPad);
                 router2B[l] = w.heap(DiTKeys.tokenRouter2(l) + ".bias")[0];
             }
         }
@@ -115,9 +115,6 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         return mode;
     }
 
-    InferenceWeights weights() {
-        return w;
-    }
 
     /** Where the time of forward passes goes; enable it to measure (off by default: it costs a clock read per phase). */
     public enum Phase { GEMM, ATTENTION, ROWS_ATTN, ROWS_MLP, ROUTERS, ADALN, EMBED, FINAL }
@@ -148,6 +145,16 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
     /** The statistics of the last {@link #forward} call. */
     public ForwardStats lastStats() {
         return last;
+    }
+
+    /**
+     * Sets token router {@code layer}'s output bias for the following forwards (the router recipe calibrates the
+     * layers one after another on one engine, each seeing the earlier ones calibrated).
+     */
+    void setTokenRouterBias(int layer, float bias) {
+        if (mode != Mode.DYNAMIC) throw new IllegalStateException("a static engine runs no token routers");
+        router2B[layer] = bias;
+        w.heap(DiTKeys.tokenRouter2(layer) + ".bias")[0] = bias;
     }
 
     /** Keep each layer's token logits of the next forward passes ({@link #tokenLogits}), for calibration. */

@@ -162,7 +162,6 @@ public final class RouterRecipe {
      */
     private static void calibrateTokenRouters(DiTConfig cfg, LinkedHashMap<String, Tensor> w, int[] timesteps,
                                               Random r, Consumer<String> log) throws FormatException {
-        for (int l = 0; l < cfg.depth(); l++) w.put(DiTKeys.tokenRouter2(l) + ".bias", Tensor.ofFloats(new long[]{1}, new float[]{0}));
         GaussianDiffusion diffusion = GaussianDiffusion.create("");
         int per = cfg.inChannels() * cfg.inputSize() * cfg.inputSize(), n = 2;
         float[][] xs = new float[timesteps.length][n * per];
@@ -200,7 +199,7 @@ public final class RouterRecipe {
                 Arrays.sort(all);
                 float median = 0.5f * (all[all.length / 2 - 1] + all[all.length / 2]);
                 float bias = -median;
-                e.weights().heap(DiTKeys.tokenRouter2(l) + ".bias")[0] = bias;   // later layers see this layer calibrated
+                e.setTokenRouterBias(l, bias);   // later layers see this layer calibrated
                 w.put(DiTKeys.tokenRouter2(l) + ".bias", Tensor.ofFloats(new long[]{1}, new float[]{bias}));
             }
         }

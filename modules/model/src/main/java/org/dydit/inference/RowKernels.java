@@ -93,14 +93,17 @@ final class RowKernels {
     /**
      * SDT's token router on n rows of the residual stream x (width d):
      * {@code logit[r] = b2 + sum_j w2[j] * relu(b0[j] + W0[j, :] . x[r, :])}. {@code w0t} is W0 transposed to
-     * (d, kp), its k = D/16 columns zero-padded to kp (a multiple of the vector length), so that six rows at a
+     * (d, kp), its k = D/16 columns zero-padded to kp (a multiple of the vector length), and b0, w2 padded with
+     * zeros to kp (padded columns give relu(0 + 0) * 0), so that six rows at a
      * time run through the register-blocked product; as a backend gemm the narrow output is slow.
      */
     static void tokenRouter(FloatBuffer x, int n, int d, float[] w0t, int kp, float[] b0, float[] w2, float b2,
                             float[] logits) {
-        int k = b0.length;
+        if (b0.length != kp || w2.length != kp) {
+            throw new IllegalArgumentException("router bias and output weight must be padded to " + kp + ", got "
+                    + b0.length + " and " + w2.length);
+        }
         boolean vec = Vec.ON && kp % Vec.L == 0;
-        float[] b0p = java.util.Arrays.copyOf(b0, kp), w2p = java.util.Arrays.copyOf(w2, kp);   // zero padding
         Par.range((n + 5) / 6, 8, (q0, q1) -> {
             float[] xr = new float[6 * d], h = new float[6 * kp];   // rows past n stay zero or stale; not used
             for (int q = q0; q < q1; q++) {
@@ -109,16 +112,15 @@ final class RowKernels {
                 Vec.mm6(xr, 0, d, w0t, 0, kp, h, 0, kp, kp, d);
                 for (int i = 0; i < rows; i++) {
                     if (vec) {
-                        // the padded columns give relu(0 + 0) * 0
                         FloatVector acc = FloatVector.zero(Vec.SP);
                         for (int j = 0; j < kp; j += Vec.L) {
-                            acc = FloatVector.fromArray(Vec.SP, h, i * kp + j).add(FloatVector.fromArray(Vec.SP, b0p, j))
-                                    .max(0f).fma(FloatVector.fromArray(Vec.SP, w2p, j), acc);
+                            acc = FloatVector.fromArray(Vec.SP, h, i * kp + j).add(FloatVector.fromArray(Vec.SP, b0, j))
+                                    .max(0f).fma(FloatVector.fromArray(Vec.SP, w2, j), acc);
                         }
                         logits[r0 + i] = b2 + acc.reduceLanes(VectorOperators.ADD);
                     } else {
                         double z = b2;
-                        for (int j = 0; j < k; j++) z += w2[j] * Math.max(0f, h[i * kp + j] + b0[j]);
+                        for (int j = 0; j < kp; j++) z += w2[j] * Math.max(0f, h[i * kp + j] + b0[j]);
                         logits[r0 + i] = (float) z;
                     }
                 }

@@ -62,6 +62,28 @@ class SpeedupBenchmarkTest {
     }
 
     @Test
+    void tokenRouterBiasSetOnAnEngineTakesEffectOnItsNextForward() throws Exception {
+        // the recipe calibrates layer after layer on one engine: a changed bias must reach the following forwards
+        DiTModel m = DiTModel.init(TINY, 2);
+        int n = 2, per = TINY.inChannels() * TINY.inputSize() * TINY.inputSize();
+        float[] x = new float[n * per];
+        java.util.Random r = new java.util.Random(3);
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        long[] shape = {n, TINY.inChannels(), TINY.inputSize(), TINY.inputSize()};
+        int[] t = {500, 500}, y = {1, 2};
+        float old = m.weights().get(org.dydit.model.DiTKeys.tokenRouter2(0) + ".bias").toFloats()[0];
+        try (InferenceEngine e = new InferenceEngine(m, InferenceEngine.Mode.DYNAMIC)) {
+            e.recordTokenLogits(true);
+            e.forward(x, shape, t, y);
+            float[] before = e.tokenLogits(0);
+            e.setTokenRouterBias(0, old + 1.5f);
+            e.forward(x, shape, t, y);
+            float[] after = e.tokenLogits(0);
+            for (int i = 0; i < before.length; i++) assertEquals(before[i] + 1.5f, after[i], 1e-5, "token " + i);
+        }
+    }
+
+    @Test
     void timedStepsMustBelongToTheChain() throws Exception {
         DiTModel m = DiTModel.init(TINY, 1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -129,7 +129,8 @@ class VecKernelsTest {
             float[] x = rnd(n * d, r), w0 = rnd(k * d, r), b0 = rnd(k, r), w2 = rnd(k, r), logits = new float[n];
             FloatBuffer xb = ByteBuffer.allocateDirect(4 * x.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
             xb.put(0, x);
-            RowKernels.tokenRouter(xb, n, d, RowKernels.transposePadded(w0, k, d, kp), kp, b0, w2, 0.3f, logits);
+            RowKernels.tokenRouter(xb, n, d, RowKernels.transposePadded(w0, k, d, kp), kp, java.util.Arrays.copyOf(b0, kp),
+                    java.util.Arrays.copyOf(w2, kp), 0.3f, logits);
             double[] want = new double[n];
             for (int i = 0; i < n; i++) {
                 double z = 0.3;
