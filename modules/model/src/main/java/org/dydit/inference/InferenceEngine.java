@@ -283,17 +283,20 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
             lap(Phase.ATTENTION);
             gemm(s.att.view(m, aw), at.projW(), s.br.view(m, d));
             lap(Phase.GEMM);
-            RowKernels.gatedScatterAdd(s.xs.fb, null, m, s.br.fb, projB[l], ada, 6 * d, 2 * d, tokens, d);
-            lap(Phase.ROWS_ATTN);
             acc.macs += (double) n * flops.attentionMacs(tokens, at.heads());
             acc.heads[l] += (double) n * at.heads();
 
-            // SDT: the rows the token router keeps, over the whole batch
+            // SDT: the rows the token router keeps, over the whole batch. The router runs in the same pass as the
+            // attention residual update (each residual row read once); that pass is timed as ROUTERS.
             int[] rows = null;
             int kept = m;
-            if (dyn) {
+            if (!dyn) {
+                RowKernels.gatedScatterAdd(s.xs.fb, null, m, s.br.fb, projB[l], ada, 6 * d, 2 * d, tokens, d);
+                lap(Phase.ROWS_ATTN);
+            } else {
                 float[] logits = s.logits;
-                RowKernels.tokenRouter(s.xs.fb, m, d, routerT[l], routerPad, router0B[l], router2W[l], router2B[l], logits);
+                RowKernels.gatedAddTokenRouter(s.xs.fb, m, s.br.fb, projB[l], ada, 6 * d, 2 * d, tokens, d,
+                        routerT[l], routerPad, router0B[l], router2W[l], router2B[l], logits);
                 kept = 0;
                 for (int r = 0; r < m; r++) {
                     if (logits[r] > 0) s.rows[kept++] = r;

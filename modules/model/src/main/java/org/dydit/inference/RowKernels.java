@@ -99,33 +99,70 @@ final class RowKernels {
      */
     static void tokenRouter(FloatBuffer x, int n, int d, float[] w0t, int kp, float[] b0, float[] w2, float b2,
                             float[] logits) {
-        if (b0.length != kp || w2.length != kp) {
-            throw new IllegalArgumentException("router bias and output weight must be padded to " + kp + ", got "
-                    + b0.length + " and " + w2.length);
-        }
-        boolean vec = Vec.ON && kp % Vec.L == 0;
+        checkRouter(kp, b0, w2);
         Par.range((n + 5) / 6, 8, (q0, q1) -> {
             float[] xr = new float[6 * d], h = new float[6 * kp];   // rows past n stay zero or stale; not used
             for (int q = q0; q < q1; q++) {
                 int r0 = 6 * q, rows = Math.min(6, n - r0);
                 x.get(r0 * d, xr, 0, rows * d);
-                Vec.mm6(xr, 0, d, w0t, 0, kp, h, 0, kp, kp, d);
-                for (int i = 0; i < rows; i++) {
-                    if (vec) {
-                        FloatVector acc = FloatVector.zero(Vec.SP);
-                        for (int j = 0; j < kp; j += Vec.L) {
-                            acc = FloatVector.fromArray(Vec.SP, h, i * kp + j).add(FloatVector.fromArray(Vec.SP, b0, j))
-                                    .max(0f).fma(FloatVector.fromArray(Vec.SP, w2, j), acc);
-                        }
-                        logits[r0 + i] = b2 + acc.reduceLanes(VectorOperators.ADD);
-                    } else {
-                        double z = b2;
-                        for (int j = 0; j < kp; j++) z += w2[j] * Math.max(0f, h[i * kp + j] + b0[j]);
-                        logits[r0 + i] = (float) z;
-                    }
-                }
+                routeRows(xr, rows, r0, d, w0t, kp, b0, w2, b2, h, logits);
             }
         });
+    }
+
+    /**
+     * The attention branch's gated residual update over all n rows, {@code x[r] += gate[b] * (a[r] + bias)}, and
+     * the token router on the updated rows in the same pass: {@link #gatedScatterAdd} (rows = null) followed by
+     * {@link #tokenRouter}, with the same results, but each row of the residual stream is read once, not twice
+     * (the router otherwise reads all of it back from memory).
+     */
+    static void gatedAddTokenRouter(FloatBuffer x, int n, FloatBuffer a, float[] bias, float[] ada, int adaStride,
+                                    int gateOff, int tokens, int d, float[] w0t, int kp, float[] b0, float[] w2,
+                                    float b2, float[] logits) {
+        checkRouter(kp, b0, w2);
+        Par.range((n + 5) / 6, 8, (q0, q1) -> {
+            float[] xr = new float[6 * d], ar = new float[6 * d], h = new float[6 * kp];
+            for (int q = q0; q < q1; q++) {
+                int r0 = 6 * q, rows = Math.min(6, n - r0);
+                x.get(r0 * d, xr, 0, rows * d);
+                a.get(r0 * d, ar, 0, rows * d);
+                for (int i = 0; i < rows; i++) {
+                    int g = ((r0 + i) / tokens) * adaStride + gateOff;
+                    Vec.gatedAdd(xr, i * d, ar, i * d, bias, ada, g, d);
+                }
+                x.put(r0 * d, xr, 0, rows * d);
+                routeRows(xr, rows, r0, d, w0t, kp, b0, w2, b2, h, logits);
+            }
+        });
+    }
+
+    private static void checkRouter(int kp, float[] b0, float[] w2) {
+        if (b0.length != kp || w2.length != kp) {
+            throw new IllegalArgumentException("router bias and output weight must be padded to " + kp + ", got "
+                    + b0.length + " and " + w2.length);
+        }
+    }
+
+    /** Logits of up to six rows held in xr (row i at i*d), written to logits[r0 + i]; h is (6, kp) scratch. */
+    private static void routeRows(float[] xr, int rows, int r0, int d, float[] w0t, int kp, float[] b0, float[] w2,
+                                  float b2, float[] h, float[] logits) {
+        Vec.mm6(xr, 0, d, w0t, 0, kp, h, 0, kp, kp, d);
+        boolean vec = Vec.ON && kp % Vec.L == 0;
+        for (int i = 0; i < rows; i++) {
+            if (vec) {
+                FloatVector acc = FloatVector.zero(Vec.SP);
+                for (int j = 0; j < kp; j += Vec.L) {
+                    FloatVector z = FloatVector.fromArray(Vec.SP, h, i * kp + j).add(FloatVector.fromArray(Vec.SP, b0, j));
+                    // ReLU as compare + blend: the vector max carries Math.max's NaN and -0.0 rules and is slower
+                    acc = z.blend(0f, z.lt(0f)).fma(FloatVector.fromArray(Vec.SP, w2, j), acc);
+                }
+                logits[r0 + i] = b2 + acc.reduceLanes(VectorOperators.ADD);
+            } else {
+                double z = b2;
+                for (int j = 0; j < kp; j++) z += w2[j] * Math.max(0f, h[i * kp + j] + b0[j]);
+                logits[r0 + i] = (float) z;
+            }
+        }
     }
 
     /** W (k, d) row-major -> its transpose (d, kp) with zero columns k..kp-1. */

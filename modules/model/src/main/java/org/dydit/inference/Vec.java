@@ -105,14 +105,19 @@ final class Vec {
 
     /** {@code x[j] += gate[j] * (a[j] + bias[j])}. */
     static void gatedAdd(float[] x, float[] a, float[] bias, float[] gate, int n) {
+        gatedAdd(x, 0, a, 0, bias, gate, 0, n);
+    }
+
+    /** {@code x[xOff+j] += gate[gOff+j] * (a[aOff+j] + bias[j])}, j < n. */
+    static void gatedAdd(float[] x, int xOff, float[] a, int aOff, float[] bias, float[] gate, int gOff, int n) {
         int j = 0;
         if (ON) {
             for (; j + L <= n; j += L) {
-                FloatVector v = FloatVector.fromArray(SP, a, j).add(FloatVector.fromArray(SP, bias, j));
-                v.fma(FloatVector.fromArray(SP, gate, j), FloatVector.fromArray(SP, x, j)).intoArray(x, j);
+                FloatVector v = FloatVector.fromArray(SP, a, aOff + j).add(FloatVector.fromArray(SP, bias, j));
+                v.fma(FloatVector.fromArray(SP, gate, gOff + j), FloatVector.fromArray(SP, x, xOff + j)).intoArray(x, xOff + j);
             }
         }
-        for (; j < n; j++) x[j] += gate[j] * (a[j] + bias[j]);
+        for (; j < n; j++) x[xOff + j] += gate[gOff + j] * (a[aOff + j] + bias[j]);
     }
 
     private static final float GELU_C = (float) Math.sqrt(2.0 / Math.PI);
@@ -142,9 +147,16 @@ final class Vec {
         int j = 0;
         float m = Float.NEGATIVE_INFINITY;
         if (ON && n >= L) {
-            FloatVector mx = FloatVector.broadcast(SP, Float.NEGATIVE_INFINITY);
-            for (; j + L <= n; j += L) mx = mx.max(FloatVector.fromArray(SP, s, off + j));
-            m = mx.reduceLanes(VectorOperators.MAX);
+            // four independent chains: the vector max (Math.max semantics) is a long dependent sequence
+            FloatVector m0 = FloatVector.broadcast(SP, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
+            for (; j + 4 * L <= n; j += 4 * L) {
+                m0 = m0.max(FloatVector.fromArray(SP, s, off + j));
+                m1 = m1.max(FloatVector.fromArray(SP, s, off + j + L));
+                m2 = m2.max(FloatVector.fromArray(SP, s, off + j + 2 * L));
+                m3 = m3.max(FloatVector.fromArray(SP, s, off + j + 3 * L));
+            }
+            for (; j + L <= n; j += L) m0 = m0.max(FloatVector.fromArray(SP, s, off + j));
+            m = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
         }
         for (; j < n; j++) m = Math.max(m, s[off + j]);
         j = 0;

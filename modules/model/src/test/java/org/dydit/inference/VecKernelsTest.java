@@ -145,6 +145,35 @@ class VecKernelsTest {
         }
     }
 
+    /** The fused residual update + router pass gives exactly what the two passes give, rows straddling samples. */
+    @Test
+    void fusedAttentionResidualAndRouterEqualTwoPasses() {
+        Random r = new Random(4);
+        for (int d : new int[]{384, 40}) {
+            int tokens = 7, batch = 3, n = tokens * batch, k = Math.max(1, d / 16), kp = (k + Vec.L - 1) / Vec.L * Vec.L;
+            float[] x = rnd(n * d, r), a = rnd(n * d, r), bias = rnd(d, r), ada = rnd(batch * 6 * d, r);
+            float[] w0t = RowKernels.transposePadded(rnd(k * d, r), k, d, kp);
+            float[] b0 = java.util.Arrays.copyOf(rnd(k, r), kp), w2 = java.util.Arrays.copyOf(rnd(k, r), kp);
+            FloatBuffer x1 = direct(x), x2 = direct(x), ab = direct(a);
+            float[] want = new float[n], got = new float[n];
+            RowKernels.gatedScatterAdd(x1, null, n, ab, bias, ada, 6 * d, 2 * d, tokens, d);
+            RowKernels.tokenRouter(x1, n, d, w0t, kp, b0, w2, -0.2f, want);
+            RowKernels.gatedAddTokenRouter(x2, n, ab, bias, ada, 6 * d, 2 * d, tokens, d, w0t, kp, b0, w2, -0.2f, got);
+            float[] xw = new float[n * d], xg = new float[n * d];
+            x1.get(0, xw);
+            x2.get(0, xg);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(xw, xg, "residual stream d=" + d);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(want, got, "router logits d=" + d);
+            org.junit.jupiter.api.Assertions.assertFalse(java.util.Arrays.equals(x, xw), "the update changed the rows");
+        }
+    }
+
+    private static FloatBuffer direct(float[] v) {
+        FloatBuffer b = ByteBuffer.allocateDirect(4 * v.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        b.put(0, v);
+        return b;
+    }
+
     @Test
     void rowPrimitivesMatchLoops() {
         Random r = new Random(3);
