@@ -30,12 +30,14 @@ public final class DiTEngine implements AutoCloseable {
     private final INDArray pos;           // (T, D), fixed
     private final INDArray freqs;         // (256/2) timestep frequencies
     private final Profile profile = new Profile();
+    private final PatchLayout.Cache layout;
     private BlockMasks[] masks;
     private State st;
 
     public DiTEngine(DiTParams params) {
         this.params = params;
         this.cfg = params.config();
+        this.layout = new PatchLayout.Cache(cfg);
         this.dt = params.dtype();
         this.blocks = new BlockParams[cfg.depth()];
         for (int i = 0; i < blocks.length; i++) blocks[i] = BlockParams.of(params, i);
@@ -287,70 +289,27 @@ public final class DiTEngine implements AutoCloseable {
 
     // ---- layout helpers
 
-    /** x (B, C, H, W) -> (B*T, C*p*p), token m = i*G + j, patch vector in (c, ky, kx) order (the conv weight's). */
+    /** x (B, C, H, W) -> the patch rows (B*T, C*p*p) of {@link PatchLayout#input}. */
     private void patchify(INDArray x, INDArray patches) {
         INDArray xc = x.dataType() == dt && x.ordering() == 'c' && x.elementWiseStride() == 1 ? x : x.castTo(dt).dup('c');
         Buf src = Buf.of(xc), dst = Buf.of(patches);
-        int ch = cfg.inChannels(), p = cfg.patchSize(), g = cfg.gridSize(), side = cfg.inputSize();
-        int b = (int) x.size(0);
-        int pp = ch * p * p;
-        Par.range(b * g, 1, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int n = r / g, i = r % g;
-                for (int j = 0; j < g; j++) {
-                    int row = (n * g + i) * g + j;
-                    for (int c = 0; c < ch; c++) {
-                        for (int ky = 0; ky < p; ky++) {
-                            for (int kx = 0; kx < p; kx++) {
-                                dst.set(row * pp + (c * p + ky) * p + kx,
-                                        src.get(((n * ch + c) * side + i * p + ky) * side + j * p + kx));
-                            }
-                        }
-                    }
-                }
-            }
+        int[] map = layout.input((int) x.size(0));
+        Par.range(map.length, 4096, (k0, k1) -> {
+            for (int k = k0; k < k1; k++) dst.set(k, src.get(map[k]));
         });
     }
 
-    /** (B*T, p*p*Cout) with per-token layout (py, px, c) + bias -> (B, Cout, H, W). */
+    /** The final layer's rows (B*T, p*p*Cout) + bias -> (B, Cout, H, W), through {@link PatchLayout#output}. */
     private void unpatchify(Buf tok, Buf bias, Buf out, int b) {
-        int co = cfg.outChannels(), p = cfg.patchSize(), g = cfg.gridSize(), side = cfg.inputSize();
-        int w = p * p * co;
-        for (int n = 0; n < b; n++) {
-            for (int i = 0; i < g; i++) {
-                for (int j = 0; j < g; j++) {
-                    int row = (n * g + i) * g + j;
-                    for (int py = 0; py < p; py++) {
-                        for (int px = 0; px < p; px++) {
-                            for (int c = 0; c < co; c++) {
-                                int k = (py * p + px) * co + c;
-                                out.set(((n * co + c) * side + i * p + py) * side + j * p + px, tok.get(row * w + k) + bias.get(k));
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        int[] map = layout.output(b);
+        int w = bias.n;
+        for (int k = 0; k < map.length; k++) out.set(map[k], tok.get(k) + bias.get(k % w));
     }
 
     /** The adjoint of {@link #unpatchify} without bias: (B, Cout, H, W) -> (B*T, p*p*Cout). */
     private void patchifyOutput(Buf img, Buf tok, int b) {
-        int co = cfg.outChannels(), p = cfg.patchSize(), g = cfg.gridSize(), side = cfg.inputSize();
-        int w = p * p * co;
-        for (int n = 0; n < b; n++) {
-            for (int i = 0; i < g; i++) {
-                for (int j = 0; j < g; j++) {
-                    int row = (n * g + i) * g + j;
-                    for (int py = 0; py < p; py++) {
-                        for (int px = 0; px < p; px++) {
-                            for (int c = 0; c < co; c++) {
-                                tok.set(row * w + (py * p + px) * co + c, img.get(((n * co + c) * side + i * p + py) * side + j * p + px));
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        int[] map = layout.output(b);
+        for (int k = 0; k < map.length; k++) tok.set(k, img.get(map[k]));
     }
 
     private static void addBiasAndPos(Buf x, Buf bias, Buf pos, int tokens, int d) {

@@ -2,6 +2,7 @@ package org.dydit.inference;
 
 import org.dydit.diffusion.DenoiseModel;
 import org.dydit.engine.Buf;
+import org.dydit.engine.PatchLayout;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTKeys;
 import org.dydit.model.DiTModel;
@@ -43,6 +44,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
     public enum Mode { DYNAMIC, STATIC }
 
     private final DiTConfig cfg;
+    private final PatchLayout.Cache layout;
     private final Mode mode;
     private final InferenceWeights w;
     private final TimestepWidths widths;
@@ -61,6 +63,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
 
     public InferenceEngine(DiTModel model, Mode mode) {
         this.cfg = model.config();
+        this.layout = new PatchLayout.Cache(cfg);
         if (mode == Mode.DYNAMIC && !cfg.dynamic()) {
             throw new IllegalArgumentException("the model is a DiT (\"dynamic\": false in its config): it has no routers; "
                     + "run it statically");
@@ -374,44 +377,17 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         }
     }
 
-    /** x (n, C, H, W) -> rows (n*T, C*p*p), token = i*G + j, patch vector in (c, ky, kx) order (the conv's). */
+    /** x (n, C, H, W) -> the patch rows (n*T, C*p*p) of {@link PatchLayout#input}. */
     private void patchify(float[] x, int n, float[] dst) {
-        int ch = cfg.inChannels(), p = cfg.patchSize(), g = cfg.gridSize(), side = cfg.inputSize();
-        int pp = ch * p * p;
-        for (int b = 0; b < n; b++) {
-            for (int i = 0; i < g; i++) {
-                for (int j = 0; j < g; j++) {
-                    int row = (b * g + i) * g + j;
-                    for (int c = 0; c < ch; c++) {
-                        for (int ky = 0; ky < p; ky++) {
-                            System.arraycopy(x, ((b * ch + c) * side + i * p + ky) * side + j * p,
-                                    dst, row * pp + (c * p + ky) * p, p);
-                        }
-                    }
-                }
-            }
-        }
+        int[] map = layout.input(n);
+        for (int k = 0; k < map.length; k++) dst[k] = x[map[k]];
     }
 
-    /** rows (n*T, p*p*Cout) with per-token layout (py, px, c), + bias -> (n, Cout, H, W). */
+    /** The final layer's rows (n*T, p*p*Cout) + bias -> (n, Cout, H, W), through {@link PatchLayout#output}. */
     private void unpatchify(float[] tok, float[] bias, int n, float[] out) {
-        int co = cfg.outChannels(), p = cfg.patchSize(), g = cfg.gridSize(), side = cfg.inputSize();
-        int wd = p * p * co;
-        for (int b = 0; b < n; b++) {
-            for (int i = 0; i < g; i++) {
-                for (int j = 0; j < g; j++) {
-                    int row = (b * g + i) * g + j;
-                    for (int py = 0; py < p; py++) {
-                        for (int px = 0; px < p; px++) {
-                            for (int c = 0; c < co; c++) {
-                                int k = (py * p + px) * co + c;
-                                out[((b * co + c) * side + i * p + py) * side + j * p + px] = tok[row * wd + k] + bias[k];
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        int[] map = layout.output(n);
+        int w = bias.length;
+        for (int k = 0; k < map.length; k++) out[map[k]] = tok[k] + bias[k % w];
     }
 
     private int check(float[] x, long[] shape, int[] t, int[] y) {
