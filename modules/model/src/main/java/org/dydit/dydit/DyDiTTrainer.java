@@ -6,6 +6,7 @@ import org.dydit.diffusion.TrainingRandom;
 import org.dydit.engine.AdamW;
 import org.dydit.engine.DiTEngine;
 import org.dydit.engine.DiTParams;
+import org.dydit.engine.TrainingBatch;
 import org.dydit.model.DiTConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -39,15 +40,9 @@ public final class DyDiTTrainer implements AutoCloseable {
     private final DyDiTRouting routing;
     private final FlopsLoss flops;
     private final GaussianDiffusion diffusion = GaussianDiffusion.create("");
-    private final HybridLoss loss = new HybridLoss(diffusion);
+    private final TrainingBatch data;
     private final TrainingRandom random;
     private long step;
-
-    private int batch = -1;
-    private float[] noise, xt, modelOut, grad;
-    private int[] t, y;
-    private double[] tD;
-    private INDArray xIn, dOut;
 
     /** A trainer from DyDiT weights {@code weights} (copied; EMA starts as a copy). */
     public DyDiTTrainer(DiTParams weights, DyDiTRecipe recipe) {
@@ -70,31 +65,23 @@ public final class DyDiTTrainer implements AutoCloseable {
         this.routing = new DyDiTRouting(engine, recipe.tau());
         this.flops = new FlopsLoss(cfg, recipe.flopsWeight());
         this.random = new TrainingRandom(o.seed());
+        this.data = new TrainingBatch(cfg, diffusion);
     }
 
     /** One step on clean latents {@code x0} (B*C*H*W, row-major) with labels (B, before dropout). */
     public StepResult step(float[] x0, int[] labels) {
-        int b = labels.length;
-        int n = cfg.inChannels() * cfg.inputSize() * cfg.inputSize();
-        if (x0.length != (long) b * n) {
-            throw new IllegalArgumentException("x0 has " + x0.length + " values; " + b + " labels need " + (long) b * n);
-        }
-        ensure(b);
+        int b = data.begin(x0, labels);
         long s = step;
         int nt = diffusion.numTimesteps();
+        int[] t = data.timesteps(), y = data.labels();
         for (int i = 0; i < b; i++) {
-            if (labels[i] < 0 || labels[i] >= cfg.numClasses()) {
-                throw new IllegalArgumentException("label " + labels[i] + " of sample " + i + " is outside 0.." + (cfg.numClasses() - 1));
-            }
             int q = i % 4;
             t[i] = recipe.stratified() ? random.timestep(s, i, q * nt / 4, (q + 1) * nt / 4) : random.timestep(s, i, nt);
-            tD[i] = diffusion.originalTimestep(t[i]);
-            random.noise(noise, i * n, n, s, i);
             y[i] = dropped(s, i, 0, labels[i]);
         }
-        long[] shape = {b, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
-        diffusion.qSample(x0, noise, t, shape, xt);
-        xIn.data().setData(xt);
+        data.noise(x0, random, s);
+        INDArray xIn = data.input();
+        double[] tD = data.originalTimesteps();
 
         // dynamic pass
         double lambdaT = target.at(s);
@@ -102,12 +89,12 @@ public final class DyDiTTrainer implements AutoCloseable {
         routing.setNoise(GumbelNoise.draw(random.generator(), cfg, s, 0, b));
         routing.setGradients(grads);
         INDArray out = engine.forward(xIn, tD, y);
-        HybridLoss.Terms dyn = diffusionLoss(x0, out, shape, b);
+        HybridLoss.Terms dyn = data.loss(x0, out);
         double[][][] masks = routing.maskArrays();
         FlopsLoss.Gradient fg = flops.newGradient(b);
         FlopsLoss.Value fv = flops.compute(masks[0], masks[1], masks[2], lambdaT, fg);
         routing.setExtraMaskGradients(fg.head(), fg.channel(), fg.token());
-        engine.backward(dOut, grads);
+        engine.backward(data.outputGradient(), grads);
         double total = dyn.meanLoss() + fv.loss();
 
         // stage 1: the complete model on the same weights
@@ -116,8 +103,8 @@ public final class DyDiTTrainer implements AutoCloseable {
             routing.detach();
             for (int i = 0; i < b; i++) y[i] = dropped(s, i, 1, labels[i]);
             INDArray out2 = engine.forward(xIn, tD, y);
-            HybridLoss.Terms c = diffusionLoss(x0, out2, shape, b);
-            engine.backward(dOut, grads2);
+            HybridLoss.Terms c = data.loss(x0, out2);
+            engine.backward(data.outputGradient(), grads2);
             grads.flat().addi(grads2.flat());
             complete = c.meanLoss();
             total += complete;
@@ -133,14 +120,6 @@ public final class DyDiTTrainer implements AutoCloseable {
 
     private int dropped(long s, int i, int pass, int label) {
         return cfg.classDropoutProb() > 0 && random.dropLabel(s, i, pass, cfg.classDropoutProb()) ? cfg.numClasses() : label;
-    }
-
-    /** Loss terms of {@code out}; leaves d loss / d out in {@code dOut}. */
-    private HybridLoss.Terms diffusionLoss(float[] x0, INDArray out, long[] shape, int b) {
-        System.arraycopy(out.data().asFloat(), 0, modelOut, 0, modelOut.length);
-        HybridLoss.Terms terms = loss.compute(x0, xt, noise, t, modelOut, shape, grad, 1.0 / b);
-        dOut.data().setData(grad);
-        return terms;
     }
 
     /**
@@ -161,23 +140,6 @@ public final class DyDiTTrainer implements AutoCloseable {
         return mean;
     }
 
-    private void ensure(int b) {
-        if (b == batch) return;
-        int n = cfg.inChannels() * cfg.inputSize() * cfg.inputSize();
-        batch = b;
-        noise = new float[b * n];
-        xt = new float[b * n];
-        modelOut = new float[cfg.outChannels() * b * cfg.inputSize() * cfg.inputSize()];
-        grad = new float[modelOut.length];
-        t = new int[b];
-        tD = new double[b];
-        y = new int[b];
-        if (xIn != null) xIn.close();
-        if (dOut != null) dOut.close();
-        xIn = Nd4j.create(DataType.FLOAT, b, cfg.inChannels(), cfg.inputSize(), cfg.inputSize());
-        dOut = Nd4j.create(DataType.FLOAT, b, cfg.outChannels(), cfg.inputSize(), cfg.inputSize());
-    }
-
     public DiTConfig config() { return cfg; }
     public DyDiTRecipe recipe() { return recipe; }
     public DiTParams params() { return params; }
@@ -188,7 +150,6 @@ public final class DyDiTTrainer implements AutoCloseable {
     public void close() {
         routing.close();
         engine.close();
-        if (xIn != null) xIn.close();
-        if (dOut != null) dOut.close();
+        data.close();
     }
 }

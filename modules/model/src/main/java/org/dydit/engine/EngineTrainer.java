@@ -6,9 +6,6 @@ import org.dydit.diffusion.TrainingRandom;
 import org.dydit.model.DiTConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-
-import java.nio.FloatBuffer;
 
 /**
  * DiT's training step on the hand-written engine: draw t, ε and label dropout from the counter-based
@@ -37,16 +34,9 @@ public final class EngineTrainer implements AutoCloseable {
     private final DiTParams params, grads, m, v, ema;
     private final DiTEngine engine;
     private final GaussianDiffusion diffusion = GaussianDiffusion.create("");
-    private final HybridLoss loss = new HybridLoss(diffusion);
+    private final TrainingBatch data;
     private final TrainingRandom random;
     private long step;
-
-    // per-batch-size buffers
-    private int batch = -1;
-    private float[] noise, xt, modelOut, grad;
-    private int[] t, y;
-    private double[] tD;
-    private INDArray xIn, dOut;
 
     /** A trainer starting from {@code weights} (values copied; EMA initialised as a copy, as DiT does). */
     public EngineTrainer(DiTParams weights, Settings settings) {
@@ -63,42 +53,30 @@ public final class EngineTrainer implements AutoCloseable {
         this.ema.copyFrom(weights);
         this.engine = new DiTEngine(params);
         this.random = new TrainingRandom(settings.seed());
+        this.data = new TrainingBatch(cfg, diffusion);
     }
 
     /**
      * One step on clean latents {@code x0} (B*C*H*W, row-major) with class labels {@code labels} (B, without dropout).
      */
     public StepResult step(float[] x0, int[] labels) {
-        int b = labels.length;
-        int n = cfg.inChannels() * cfg.inputSize() * cfg.inputSize();
-        if (x0.length != (long) b * n) {
-            throw new IllegalArgumentException("x0 has " + x0.length + " values; " + b + " labels need " + (long) b * n);
-        }
-        ensure(b);
+        int b = data.begin(x0, labels);
         Profile prof = engine.profile();
         prof.start();
         long s = step;
+        int[] t = data.timesteps(), y = data.labels();
         for (int i = 0; i < b; i++) {
-            if (labels[i] < 0 || labels[i] >= cfg.numClasses()) {
-                throw new IllegalArgumentException("label " + labels[i] + " of sample " + i + " is outside 0.." + (cfg.numClasses() - 1));
-            }
             t[i] = random.timestep(s, i, diffusion.numTimesteps());
-            tD[i] = diffusion.originalTimestep(t[i]);
-            random.noise(noise, i * n, n, s, i);
             boolean drop = cfg.classDropoutProb() > 0 && random.dropLabel(s, i, 0, cfg.classDropoutProb());
             y[i] = drop ? cfg.numClasses() : labels[i];
         }
-        long[] shape = {b, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
-        diffusion.qSample(x0, noise, t, shape, xt);
-        floats(xIn).put(0, xt);
+        data.noise(x0, random, s);
         prof.lap(Profile.Phase.OTHER);
-        INDArray out = engine.forward(xIn, tD, y);
+        INDArray out = engine.forward(data.input(), data.originalTimesteps(), y);
         prof.start();
-        floats(out).get(0, modelOut);
-        HybridLoss.Terms terms = loss.compute(x0, xt, noise, t, modelOut, shape, grad, 1.0 / b);
-        floats(dOut).put(0, grad);
+        HybridLoss.Terms terms = data.loss(x0, out);
         prof.lap(Profile.Phase.OTHER);
-        engine.backward(dOut, grads);
+        engine.backward(data.outputGradient(), grads);
         prof.start();
         double norm = AdamW.clip(grads, settings.clipNorm());
         adam.update(params, grads, m, v, s + 1);
@@ -111,27 +89,6 @@ public final class EngineTrainer implements AutoCloseable {
             vb += terms.vb[i] / b;
         }
         return new StepResult(s + 1, terms.meanLoss(), mse, vb, norm);
-    }
-
-    private void ensure(int b) {
-        if (b == batch) return;
-        int n = cfg.inChannels() * cfg.inputSize() * cfg.inputSize();
-        batch = b;
-        noise = new float[b * n];
-        xt = new float[b * n];
-        modelOut = new float[2 * b * n];
-        grad = new float[modelOut.length];
-        t = new int[b];
-        tD = new double[b];
-        y = new int[b];
-        if (xIn != null) xIn.close();
-        if (dOut != null) dOut.close();
-        xIn = Nd4j.create(DataType.FLOAT, b, cfg.inChannels(), cfg.inputSize(), cfg.inputSize());
-        dOut = Nd4j.create(DataType.FLOAT, b, cfg.outChannels(), cfg.inputSize(), cfg.inputSize());
-    }
-
-    private static FloatBuffer floats(INDArray a) {
-        return Buf.of(a).bytes().asFloatBuffer();
     }
 
     public DiTConfig config() { return cfg; }
@@ -152,7 +109,6 @@ public final class EngineTrainer implements AutoCloseable {
     @Override
     public void close() {
         engine.close();
-        if (xIn != null) xIn.close();
-        if (dOut != null) dOut.close();
+        data.close();
     }
 }
