@@ -267,8 +267,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
                 siluC[i * d + j] = (float) (c / (1 + Math.exp(-c)));
             }
         }
-        float[][] adaAll = new float[depth][];
-        for (int l = 0; l < depth; l++) adaAll[l] = adaLN(siluC, n, l);
+        float[][] adaAll = adaLN(siluC, n);   // every block's, then the final layer's
         lap(Phase.ADALN);
 
         acc.macs += (double) n * (flops.embeddingMacs() + flops.finalLayerMacs() + depth * flops.adaLNMacs());
@@ -331,7 +330,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         lap(Phase.ROWS_MLP);
 
         // final layer: adaLN (shift, scale) -> LN -> modulate -> Linear -> unpatchify (+ bias)
-        float[] adaF = adaLN(siluC, n, depth);
+        float[] adaF = adaAll[depth];
         RowKernels.lnModulate(s.xs.fb, null, m, adaF, 2 * d, 0, d, tokens, d, s.xm.fb);
         int po = cfg.patchOut();
         gemm(s.xm.view(m, d), w.get(DiTKeys.FINAL_LINEAR + ".weight"), s.outTok.view(m, po));
@@ -341,13 +340,13 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
     }
 
     /**
-     * adaLN modulation (n, width) = SiLU(c) W^T + b of block {@code layer} ({@code depth}: the final layer), on the
-     * heap. A Java kernel: with only n rows the backend's gemm handles such thin shapes poorly.
+     * adaLN modulations (n, width) = SiLU(c) W^T + b of every block and, last, of the final layer, on the heap. A Java
+     * kernel: with only n rows the backend's gemm handles such thin shapes poorly.
      */
-    private float[] adaLN(float[] siluC, int n, int layer) {
-        float[] b = adaB[layer];
-        float[] out = new float[(n + 3) / 4 * 4 * b.length];
-        RowKernels.linearRows(siluC, n, d, adaWt[layer], b, out);
+    private float[][] adaLN(float[] siluC, int n) {
+        float[][] out = new float[adaB.length][];
+        for (int l = 0; l < out.length; l++) out[l] = new float[(n + 3) / 4 * 4 * adaB[l].length];
+        RowKernels.linearRows(siluC, n, d, adaWt, adaB, out);
         return out;
     }
 

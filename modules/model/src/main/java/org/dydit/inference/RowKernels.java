@@ -178,13 +178,25 @@ final class RowKernels {
      * kept in cache while all groups of four rows pass over it: the adaLN modulations, B rows against a wide weight.
      */
     static void linearRows(float[] x, int n, int in, float[] wt, float[] bias, float[] out) {
-        int width = bias.length, n4 = (n + 3) / 4 * 4, panel = 4 * Vec.L;
-        int panels = (width + panel - 1) / panel;
-        Par.range(panels, 4, (p0, p1) -> {
+        linearRows(x, n, in, new float[][]{wt}, new float[][]{bias}, new float[][]{out});
+    }
+
+    /**
+     * {@link #linearRows} for several weights on the same rows (every block's adaLN at once): one parallel loop over
+     * the column panels of all of them, so the kernel threads are handed work once, not once per weight.
+     */
+    static void linearRows(float[] x, int n, int in, float[][] wt, float[][] bias, float[][] out) {
+        int n4 = (n + 3) / 4 * 4, panel = 4 * Vec.L;
+        int[] first = new int[wt.length + 1];   // first[i]: index of weight i's first panel in the joint loop
+        for (int i = 0; i < wt.length; i++) first[i + 1] = first[i] + (bias[i].length + panel - 1) / panel;
+        Par.range(first[wt.length], 4, (p0, p1) -> {
+            int i = 0;
             for (int p = p0; p < p1; p++) {
-                int j0 = p * panel, cols = Math.min(panel, width - j0);
-                for (int r = 0; r < n4; r += 4) Vec.mm4(x, r * in, in, wt, j0, width, out, r * width + j0, width, cols, in);
-                for (int r = 0; r < n; r++) for (int j = j0; j < j0 + cols; j++) out[r * width + j] += bias[j];
+                while (p >= first[i + 1]) i++;
+                int width = bias[i].length, j0 = (p - first[i]) * panel, cols = Math.min(panel, width - j0);
+                float[] w = wt[i], o = out[i], bi = bias[i];
+                for (int r = 0; r < n4; r += 4) Vec.mm4(x, r * in, in, w, j0, width, o, r * width + j0, width, cols, in);
+                for (int r = 0; r < n; r++) for (int j = j0; j < j0 + cols; j++) o[r * width + j] += bi[j];
             }
         });
     }

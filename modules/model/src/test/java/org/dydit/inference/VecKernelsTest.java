@@ -145,6 +145,29 @@ class VecKernelsTest {
         }
     }
 
+    /** Several weights in one joint panel loop give exactly what each gives alone (widths with and without tails). */
+    @Test
+    void linearRowsOverSeveralWeightsEqualsOneAtATime() {
+        Random r = new Random(7);
+        int n = 5, in = 24, n4 = 8;
+        int[] widths = {3 * Vec.L, 5 * Vec.L + 3, 7, 9 * Vec.L};
+        float[] x = new float[n4 * in];
+        System.arraycopy(rnd(n * in, r), 0, x, 0, n * in);
+        float[][] wt = new float[widths.length][], bias = new float[widths.length][], out = new float[widths.length][];
+        for (int i = 0; i < widths.length; i++) {
+            wt[i] = rnd(in * widths[i], r);
+            bias[i] = rnd(widths[i], r);
+            out[i] = new float[n4 * widths[i]];
+        }
+        RowKernels.linearRows(x, n, in, wt, bias, out);
+        for (int i = 0; i < widths.length; i++) {
+            float[] one = new float[n4 * widths[i]];
+            RowKernels.linearRows(x, n, in, new float[][]{wt[i]}, new float[][]{bias[i]}, new float[][]{one});
+            org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOf(one, n * widths[i]),
+                    java.util.Arrays.copyOf(out[i], n * widths[i]), "weight " + i + " of width " + widths[i]);
+        }
+    }
+
     /** The fused residual update + router pass gives exactly what the two passes give, rows straddling samples. */
     @Test
     void fusedAttentionResidualAndRouterEqualTwoPasses() {
