@@ -12,9 +12,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@link TrainingRandom} (a function of seed, step and sample), noise the latents, forward, hybrid loss and its
  * gradient, backward, gradient-norm clipping, AdamW, EMA. Everything a step depends on is (weights, moments,
  * step counter, seed), so within one process a step is reproducible bit for bit and a checkpoint of those resumes
- * exactly (tested). Across processes the weights agree only to float rounding: two runs of the same 20 steps
- * differed by up to ~3e-8 in the weights, single-threaded too, so the backend's gemm rounds differently from one
- * process to the next (the loss agrees to every printed digit). float32.
+ * exactly (tested). Across processes the weights agree only to float rounding (two runs of the same 20 steps:
+ * up to ~3e-8 apart, the loss equal in every printed digit): one engine forward + backward at batch 16 (1024
+ * tokens) gave different bits in every process with two OpenMP threads, the same bits in 4 of 5 processes with
+ * one, and the same bits always at batch 4, so the backend's threaded kernels round differently per process.
+ * float32.
  */
 public final class EngineTrainer implements AutoCloseable {
 
