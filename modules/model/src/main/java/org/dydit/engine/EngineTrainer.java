@@ -11,12 +11,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * DiT's training step on the hand-written engine: draw t, ε and label dropout from the counter-based
  * {@link TrainingRandom} (a function of seed, step and sample), noise the latents, forward, hybrid loss and its
  * gradient, backward, gradient-norm clipping, AdamW, EMA. Everything a step depends on is (weights, moments,
- * step counter, seed), so within one process a step is reproducible bit for bit and a checkpoint of those resumes
- * exactly (tested). Across processes the weights agree only to float rounding (two runs of the same 20 steps:
- * up to ~3e-8 apart, the loss equal in every printed digit): one engine forward + backward at batch 16 (1024
- * tokens) gave different bits in every process with two OpenMP threads, the same bits in 4 of 5 processes with
- * one, and the same bits always at batch 4, so the backend's threaded kernels round differently per process.
- * float32.
+ * step counter, seed), so a step is reproducible bit for bit, also in another process (the kernels avoid the
+ * Vector API functions whose bits change when the JIT compiles them, see {@link VecMath};
+ * {@code CrossProcessDeterminismTest}), and a checkpoint of those resumes exactly. float32.
  */
 public final class EngineTrainer implements AutoCloseable {
 

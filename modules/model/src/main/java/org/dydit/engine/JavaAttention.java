@@ -183,11 +183,11 @@ final class JavaAttention {
             float m = mx.reduceLanes(VectorOperators.MAX);
             FloatVector sum = FloatVector.zero(SP);
             for (int j = 0; j < t; j += L) {
-                FloatVector e = FloatVector.fromArray(SP, s, base + j).sub(m).lanewise(VectorOperators.EXP);
+                FloatVector e = VecMath.expNonPositive(FloatVector.fromArray(SP, s, base + j).sub(m));
                 e.intoArray(s, base + j);
                 sum = sum.add(e);
             }
-            float inv = 1f / sum.reduceLanes(VectorOperators.ADD);
+            float inv = 1f / VecMath.addLanes(sum);
             for (int j = 0; j < t; j += L) FloatVector.fromArray(SP, s, base + j).mul(inv).intoArray(s, base + j);
         }
     }
@@ -199,7 +199,7 @@ final class JavaAttention {
             for (int j = 0; j < t; j += L) {
                 acc = FloatVector.fromArray(SP, p, base + j).fma(FloatVector.fromArray(SP, dp, base + j), acc);
             }
-            float dot = acc.reduceLanes(VectorOperators.ADD);
+            float dot = VecMath.addLanes(acc);
             for (int j = 0; j < t; j += L) {
                 FloatVector pv = FloatVector.fromArray(SP, p, base + j);
                 pv.mul(FloatVector.fromArray(SP, dp, base + j).sub(dot)).intoArray(dp, base + j);

@@ -27,7 +27,7 @@ final class VecKernels {
         try {
             VectorSpecies<Float> sp = FloatVector.SPECIES_PREFERRED;
             ByteBuffer bb = ByteBuffer.allocateDirect(sp.length() * 4).order(NO);
-            FloatVector.broadcast(sp, 0.5f).lanewise(VectorOperators.TANH).intoByteBuffer(bb, 0, NO);
+            VecMath.tanh(FloatVector.broadcast(sp, 0.5f)).intoByteBuffer(bb, 0, NO);
             return Math.abs(bb.getFloat(0) - (float) Math.tanh(0.5)) < 1e-6;
         } catch (Throwable t) {
             return false;
@@ -65,7 +65,7 @@ final class VecKernels {
                         }
                         if (m != 1f) x = x.mul(m);
                         FloatVector u = x.mul(x).mul(x).mul(A).add(x).mul(C);
-                        FloatVector th = u.lanewise(VectorOperators.TANH);
+                        FloatVector th = VecMath.tanh(u);
                         x.mul(0.5f).mul(th.add(1f)).intoByteBuffer(gb, off, NO);
                     }
                     for (; j < j1; j++) {
@@ -100,7 +100,7 @@ final class VecKernels {
                         FloatVector x = FloatVector.fromByteBuffer(sp, fb, off, NO);
                         if (m != 1f) x = x.mul(m);
                         FloatVector x2 = x.mul(x);
-                        FloatVector th = x2.mul(A).add(1f).mul(x).mul(C).lanewise(VectorOperators.TANH);
+                        FloatVector th = VecMath.tanh(x2.mul(A).add(1f).mul(x).mul(C));
                         // 0.5(1+th) + 0.5 x (1-th^2) C (1 + 3A x^2)
                         FloatVector dgl = th.add(1f).mul(0.5f)
                                 .add(x.mul(0.5f * C).mul(th.mul(th).neg().add(1f)).mul(x2.mul(3 * A).add(1f)));
@@ -135,9 +135,10 @@ final class VecKernels {
                 float sum = 0;
                 for (int j = 0; j < vecEnd; j += lanes) {
                     int off = (base + j) * 4;
-                    FloatVector e = FloatVector.fromByteBuffer(sp, sb, off, NO).sub(mx).lanewise(VectorOperators.EXP);
+                    FloatVector e = FloatVector.fromByteBuffer(sp, sb, off, NO).sub(mx);
+                    e = VecMath.expNonPositive(e);
                     e.intoByteBuffer(sb, off, NO);
-                    sum += e.reduceLanes(VectorOperators.ADD);
+                    sum += VecMath.addLanes(e);
                 }
                 for (int j = vecEnd; j < len; j++) {
                     float e = (float) Math.exp(s.get(base + j) - mx);
@@ -168,7 +169,7 @@ final class VecKernels {
                     int off = (base + j) * 4;
                     acc = FloatVector.fromByteBuffer(sp, pb, off, NO).fma(FloatVector.fromByteBuffer(sp, db, off, NO), acc);
                 }
-                float dot = acc.reduceLanes(VectorOperators.ADD);
+                float dot = VecMath.addLanes(acc);
                 for (int j = vecEnd; j < len; j++) dot += (float) (p.get(base + j) * dp.get(base + j));
                 for (int j = 0; j < vecEnd; j += lanes) {
                     int off = (base + j) * 4;
@@ -193,13 +194,13 @@ final class VecKernels {
                 int sc = ((r / tokens) * adaStride + scaleOff) * 4, sh = ((r / tokens) * adaStride + shiftOff) * 4;
                 FloatVector acc = FloatVector.zero(sp);
                 for (int j = 0; j < d; j += lanes) acc = acc.add(FloatVector.fromByteBuffer(sp, xb, base + j * 4, NO));
-                float mean = acc.reduceLanes(VectorOperators.ADD) / d;
+                float mean = VecMath.addLanes(acc) / d;
                 FloatVector var = FloatVector.zero(sp);
                 for (int j = 0; j < d; j += lanes) {
                     FloatVector c = FloatVector.fromByteBuffer(sp, xb, base + j * 4, NO).sub(mean);
                     var = c.fma(c, var);
                 }
-                float rs = (float) (1.0 / Math.sqrt(var.reduceLanes(VectorOperators.ADD) / d + eps));
+                float rs = (float) (1.0 / Math.sqrt(VecMath.addLanes(var) / d + eps));
                 rstd.set(r, rs);
                 for (int j = 0; j < d; j += lanes) {
                     int o = j * 4;
@@ -240,8 +241,8 @@ final class VecKernels {
                         m1 = m1.add(dh);
                         m2 = dh.fma(h, m2);
                     }
-                    float mean1 = m1.reduceLanes(VectorOperators.ADD) / d;
-                    float mean2 = m2.reduceLanes(VectorOperators.ADD) / d;
+                    float mean1 = VecMath.addLanes(m1) / d;
+                    float mean2 = VecMath.addLanes(m2) / d;
                     float rs = (float) rstd.get(r);
                     for (int j = 0; j < d; j += lanes) {
                         int o = base + j * 4;

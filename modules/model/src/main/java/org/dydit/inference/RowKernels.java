@@ -3,6 +3,7 @@ package org.dydit.inference;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import org.dydit.engine.Par;
+import org.dydit.engine.VecMath;
 
 import java.nio.FloatBuffer;
 
@@ -156,7 +157,7 @@ final class RowKernels {
                     // ReLU as compare + blend: the vector max carries Math.max's NaN and -0.0 rules and is slower
                     acc = z.blend(0f, z.lt(0f)).fma(FloatVector.fromArray(Vec.SP, w2, j), acc);
                 }
-                logits[r0 + i] = b2 + acc.reduceLanes(VectorOperators.ADD);
+                logits[r0 + i] = b2 + VecMath.addLanes(acc);
             } else {
                 double z = b2;
                 for (int j = 0; j < kp; j++) z += w2[j] * Math.max(0f, h[i * kp + j] + b0[j]);

@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.dydit.engine.VecMath;
 
 /**
  * float32 row primitives on heap arrays with the (incubating) Vector API, each with a scalar tail, so every
@@ -23,7 +24,7 @@ final class Vec {
         try {
             sp = FloatVector.SPECIES_PREFERRED;
             float[] a = new float[sp.length()];
-            FloatVector.broadcast(sp, 0.5f).lanewise(VectorOperators.TANH).intoArray(a, 0);
+            VecMath.tanh(FloatVector.broadcast(sp, 0.5f)).intoArray(a, 0);
             ok = Math.abs(a[0] - (float) Math.tanh(0.5)) < 1e-6 && !Boolean.getBoolean("dydit.inference.novector");
         } catch (Throwable t) {
             ok = false;
@@ -40,7 +41,7 @@ final class Vec {
         if (ON && n >= L) {
             FloatVector acc = FloatVector.zero(SP);
             for (; j + L <= n; j += L) acc = acc.add(FloatVector.fromArray(SP, a, off + j));
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VecMath.addLanes(acc);
         }
         for (; j < n; j++) s += a[off + j];
         return s;
@@ -53,7 +54,7 @@ final class Vec {
         if (ON && n >= L) {
             FloatVector acc = FloatVector.zero(SP);
             for (; j + L <= n; j += L) acc = FloatVector.fromArray(SP, x, j).fma(FloatVector.fromArray(SP, w, off + j), acc);
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VecMath.addLanes(acc);
         }
         for (; j < n; j++) s += x[j] * w[off + j];
         return s;
@@ -66,7 +67,7 @@ final class Vec {
         if (ON && n >= L) {
             FloatVector acc = FloatVector.zero(SP);
             for (; j + L <= n; j += L) acc = FloatVector.fromArray(SP, x, xOff + j).fma(FloatVector.fromArray(SP, w, off + j), acc);
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VecMath.addLanes(acc);
         }
         for (; j < n; j++) s += x[xOff + j] * w[off + j];
         return s;
@@ -82,7 +83,7 @@ final class Vec {
                 FloatVector c = FloatVector.fromArray(SP, a, off + j).sub(mean);
                 acc = c.fma(c, acc);
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VecMath.addLanes(acc);
         }
         for (; j < n; j++) {
             float c = a[off + j] - mean;
@@ -130,7 +131,7 @@ final class Vec {
             for (; j + L <= n; j += L) {
                 FloatVector x = FloatVector.fromArray(SP, f, off + j).add(FloatVector.fromArray(SP, bias, j));
                 FloatVector inner = x.mul(x).mul(GELU_A).add(1f).mul(x).mul(GELU_C);
-                x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(f, off + j);
+                x.mul(0.5f).mul(VecMath.tanh(inner).add(1f)).intoArray(f, off + j);
             }
         }
         for (; j < n; j++) {
@@ -168,7 +169,7 @@ final class Vec {
                 e.intoArray(s, off + j);
                 acc = acc.add(e);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = VecMath.addLanes(acc);
         }
         for (; j < n; j++) {
             float e = (float) Math.exp(s[off + j] - m);
@@ -178,31 +179,9 @@ final class Vec {
         return sum;
     }
 
-    private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
-    private static final float ROUND = 12582912f;   // 1.5 * 2^23: adding it rounds to an integer kept in the low bits
-    private static final float E0 = 1.9875691500e-4f, E1 = 1.3981999507e-3f, E2 = 8.3334519073e-3f,
-            E3 = 4.1665795894e-2f, E4 = 1.6666665459e-1f, E5 = 5.0000001201e-1f;
-
-    /**
-     * exp(x) for x ≤ 0 (the shifted scores; below −87 it returns exp(−87) ≈ 1.6e-38 instead of a smaller number or
-     * 0): x = n ln2 + r, |r| ≤ ln2/2, Cephes' expf polynomial for e^r, 2^n built in the exponent bits. Relative error
-     * below 1e-7; as fast as a few FMAs, where the Vector API's EXP calls a slower general routine.
-     */
+    /** exp(x) for x ≤ 0: {@link VecMath#expNonPositive}. */
     static FloatVector expNonPositive(FloatVector x) {
-        x = x.max(-87f);
-        FloatVector t = x.fma(FloatVector.broadcast(SP, LOG2E), FloatVector.broadcast(SP, ROUND));
-        FloatVector nf = t.sub(ROUND);
-        FloatVector r = nf.fma(FloatVector.broadcast(SP, -LN2_HI), x);
-        r = nf.fma(FloatVector.broadcast(SP, -LN2_LO), r);
-        FloatVector p = r.fma(FloatVector.broadcast(SP, E0), FloatVector.broadcast(SP, E1));
-        p = p.fma(r, FloatVector.broadcast(SP, E2));
-        p = p.fma(r, FloatVector.broadcast(SP, E3));
-        p = p.fma(r, FloatVector.broadcast(SP, E4));
-        p = p.fma(r, FloatVector.broadcast(SP, E5));
-        p = p.fma(r.mul(r), r).add(1f);
-        IntVector bits = ((IntVector) t.reinterpretAsInts()).sub(Float.floatToRawIntBits(ROUND) - 127)
-                .lanewise(VectorOperators.LSHL, 23);
-        return p.mul(bits.reinterpretAsFloats());
+        return VecMath.expNonPositive(x);
     }
 
     /** Softmax of {@code s[off..off+n)} in place. */

@@ -1,0 +1,62 @@
+package org.dydit.engine;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * VecMath's exp: accurate, and the same bits before and after the JIT compiles it (what makes training runs
+ * reproducible across processes; with {@code lanewise(EXP)} in its place the first test fails once C2 compiles).
+ */
+class VecMathTest {
+    static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+
+    private static float[] apply(float[] x) {
+        int l = SP.length();
+        float[] out = new float[x.length];
+        int k = 0;
+        for (int i = 0; i + l <= x.length; i += l) {
+            FloatVector v = FloatVector.fromArray(SP, x, i);
+            VecMath.expNonPositive(v.abs().neg()).intoArray(out, k);
+            k += l;
+        }
+        return java.util.Arrays.copyOf(out, k);
+    }
+
+    @Test
+    void sameBitsInterpretedAndCompiled() {
+        Random r = new Random(1);
+        float[] x = new float[SP.length() * 8];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * 3);
+        float[] first = apply(x);   // the first calls run before C2 has compiled anything here
+        for (int rep = 0; rep < 30_000; rep++) {
+            float[] again = apply(x);
+            for (int i = 0; i < first.length; i++) {
+                if (Float.floatToRawIntBits(first[i]) != Float.floatToRawIntBits(again[i])) {
+                    throw new AssertionError("value " + i + " changed at repeat " + rep + ": " + first[i] + " -> " + again[i]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void accurateAgainstMath() {
+        int l = SP.length();
+        float[] x = new float[l * 2000];
+        for (int i = 0; i < x.length; i++) x[i] = -87f * i / x.length;
+        float[] e = new float[l];
+        double expRel = 0;
+        for (int i = 0; i < x.length; i += l) {
+            VecMath.expNonPositive(FloatVector.fromArray(SP, x, i)).intoArray(e, 0);
+            for (int j = 0; j < l; j++) {
+                double want = Math.exp(x[i + j]);
+                expRel = Math.max(expRel, Math.abs(e[j] - want) / want);
+            }
+        }
+        assertTrue(expRel < 2e-7, "exp relative error " + expRel);
+    }
+}
