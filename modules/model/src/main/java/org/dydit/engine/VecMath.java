@@ -3,6 +3,8 @@ package org.dydit.engine;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector functions whose bits do not depend on when the JIT compiles them. The Vector API computes
@@ -12,16 +14,39 @@ import jdk.incubator.vector.VectorOperators;
  * in different processes, depending on when compilation happened: a DiT engine forward + backward at batch 16
  * differed in every process with default settings and agreed in every process with C1 only; with these functions
  * in the engine's kernels it agrees in every process (and not with EXP replaced alone). These use only lane
- * extraction, +, ×, fma, division and bit operations, which are exactly rounded either way.
+ * extraction and shuffles, +, ×, fma, division and bit operations, which are exact or exactly rounded either way.
  */
 public final class VecMath {
     private VecMath() {}
 
-    /** The lanes of {@code v} summed in lane order. */
-    public static float addLanes(FloatVector v) {
-        float s = 0;
-        for (int i = 0; i < v.length(); i++) s += v.lane(i);
+    private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+    /** Lane i to lane i xor k, for k = L/2, L/4, ..., 1: the steps of a fixed pairwise sum. */
+    private static final VectorShuffle<Float>[] HALVES = halves();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] halves() {
+        int l = SP.length();
+        if (Integer.bitCount(l) != 1) return new VectorShuffle[0];
+        VectorShuffle<Float>[] s = new VectorShuffle[Integer.numberOfTrailingZeros(l)];
+        for (int k = l / 2, i = 0; k >= 1; k /= 2, i++) {
+            int kk = k;
+            s[i] = VectorShuffle.fromOp(SP, j -> j ^ kk);
+        }
         return s;
+    }
+
+    /**
+     * The sum of the lanes of {@code v} as a fixed pairwise tree (lane i + lane i xor L/2, then L/4, ...): the same
+     * additions in the fallback and in compiled code, about as fast as {@code reduceLanes(ADD)}.
+     */
+    public static float addLanes(FloatVector v) {
+        if (v.species() != SP || HALVES.length == 0) {
+            float s = 0;
+            for (int i = 0; i < v.length(); i++) s += v.lane(i);
+            return s;
+        }
+        for (VectorShuffle<Float> h : HALVES) v = v.add(v.rearrange(h));
+        return v.lane(0);
     }
 
     private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;

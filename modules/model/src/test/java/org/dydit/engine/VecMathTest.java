@@ -9,7 +9,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * VecMath's exp: accurate, and the same bits before and after the JIT compiles it (what makes training runs
+ * VecMath's exp and lane sum: accurate, and the same bits before and after the JIT compiles them (what makes training runs
  * reproducible across processes; with {@code lanewise(EXP)} in its place the first test fails once C2 compiles).
  */
 class VecMathTest {
@@ -17,12 +17,13 @@ class VecMathTest {
 
     private static float[] apply(float[] x) {
         int l = SP.length();
-        float[] out = new float[x.length];
+        float[] out = new float[x.length + x.length / l];
         int k = 0;
         for (int i = 0; i + l <= x.length; i += l) {
             FloatVector v = FloatVector.fromArray(SP, x, i);
             VecMath.expNonPositive(v.abs().neg()).intoArray(out, k);
             k += l;
+            out[k++] = VecMath.addLanes(v);
         }
         return java.util.Arrays.copyOf(out, k);
     }
@@ -58,5 +59,15 @@ class VecMathTest {
             }
         }
         assertTrue(expRel < 2e-7, "exp relative error " + expRel);
+        // the lane sum is the pairwise tree lane i + lane i^(L/2), then L/4, ...
+        float[] v = new float[l];
+        for (int j = 0; j < l; j++) v[j] = 1f / (j + 3);
+        float[] t = v.clone();
+        for (int k = l / 2; k >= 1; k /= 2) {
+            float[] n = new float[l];
+            for (int j = 0; j < l; j++) n[j] = t[j] + t[j ^ k];
+            t = n;
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(t[0], VecMath.addLanes(FloatVector.fromArray(SP, v, 0)), 0f);
     }
 }
