@@ -157,7 +157,6 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
     void setTokenRouterBias(int layer, float bias) {
         if (mode != Mode.DYNAMIC) throw new IllegalStateException("a static engine runs no token routers");
         router2B[layer] = bias;
-        w.heap(DiTKeys.tokenRouter2(layer) + ".bias")[0] = bias;
     }
 
     /** Keep each layer's token logits of the next forward passes ({@link #tokenLogits}), for calibration. */

@@ -92,30 +92,12 @@ final class RowKernels {
     }
 
     /**
-     * SDT's token router on n rows of the residual stream x (width d):
+     * The attention branch's gated residual update over all n rows, {@code x[r] += gate[b] * (a[r] + bias)}, and
+     * SDT's token router on the updated rows in the same pass, so each row of the residual stream is read once:
      * {@code logit[r] = b2 + sum_j w2[j] * relu(b0[j] + W0[j, :] . x[r, :])}. {@code w0t} is W0 transposed to
      * (d, kp), its k = D/16 columns zero-padded to kp (a multiple of the vector length), and b0, w2 padded with
-     * zeros to kp (padded columns give relu(0 + 0) * 0), so that six rows at a
-     * time run through the register-blocked product; as a backend gemm the narrow output is slow.
-     */
-    static void tokenRouter(FloatBuffer x, int n, int d, float[] w0t, int kp, float[] b0, float[] w2, float b2,
-                            float[] logits) {
-        checkRouter(kp, b0, w2);
-        Par.range((n + 5) / 6, 8, (q0, q1) -> {
-            float[] xr = new float[6 * d], h = new float[6 * kp];   // rows past n stay zero or stale; not used
-            for (int q = q0; q < q1; q++) {
-                int r0 = 6 * q, rows = Math.min(6, n - r0);
-                x.get(r0 * d, xr, 0, rows * d);
-                routeRows(xr, rows, r0, d, w0t, kp, b0, w2, b2, h, logits);
-            }
-        });
-    }
-
-    /**
-     * The attention branch's gated residual update over all n rows, {@code x[r] += gate[b] * (a[r] + bias)}, and
-     * the token router on the updated rows in the same pass: {@link #gatedScatterAdd} (rows = null) followed by
-     * {@link #tokenRouter}, with the same results, but each row of the residual stream is read once, not twice
-     * (the router otherwise reads all of it back from memory).
+     * zeros to kp (padded columns give relu(0 + 0) * 0), so that six rows at a time run through the
+     * register-blocked product; as a backend gemm the narrow output is slow.
      */
     static void gatedAddTokenRouter(FloatBuffer x, int n, FloatBuffer a, float[] bias, float[] ada, int adaStride,
                                     int gateOff, int tokens, int d, float[] w0t, int kp, float[] b0, float[] w2,

@@ -1,7 +1,6 @@
 package org.dydit.inference;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.dydit.engine.VecMath;
@@ -165,7 +164,7 @@ final class Vec {
         if (ON && n >= L) {
             FloatVector acc = FloatVector.zero(SP);
             for (; j + L <= n; j += L) {
-                FloatVector e = expNonPositive(FloatVector.fromArray(SP, s, off + j).sub(m));
+                FloatVector e = VecMath.expNonPositive(FloatVector.fromArray(SP, s, off + j).sub(m));
                 e.intoArray(s, off + j);
                 acc = acc.add(e);
             }
@@ -177,27 +176,6 @@ final class Vec {
             sum += e;
         }
         return sum;
-    }
-
-    /** exp(x) for x ≤ 0: {@link VecMath#expNonPositive}. */
-    static FloatVector expNonPositive(FloatVector x) {
-        return VecMath.expNonPositive(x);
-    }
-
-    /** Softmax of {@code s[off..off+n)} in place. */
-    static void softmax(float[] s, int off, int n) {
-        float inv = 1f / expShifted(s, off, n);
-        int j = 0;
-        if (ON) for (; j + L <= n; j += L) FloatVector.fromArray(SP, s, off + j).mul(inv).intoArray(s, off + j);
-        for (; j < n; j++) s[off + j] *= inv;
-    }
-
-    /**
-     * {@code c[4 x n] = a[4 x k] b[k x n]}, all row-major: rows of a start at {@code a[r*ais]}, b rows have
-     * stride n, c rows stride n.
-     */
-    static void mm4(float[] a, int aOff, int ais, float[] b, float[] c, int n, int k) {
-        mm4(a, aOff, ais, b, 0, n, c, 0, n, n, k);
     }
 
     /**
