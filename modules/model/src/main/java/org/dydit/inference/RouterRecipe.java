@@ -27,7 +27,10 @@ import java.util.function.Consumer;
  *   {@code τ(l,k) = w + 0.08 cos(2π(l+½)/L) − 0.2 (k−1)}; MLP group k uses the same with
  *   {@code + 0.04 sin(2πl/L)}. Attention and MLP therefore lose width together, in every layer, so the savings
  *   are spread over all kinds of work rather than placed where the engine is fastest. The level w is set by
- *   bisection so that the FLOPs ratio predicted for the benchmark's timesteps (with half the tokens) equals λ.</li>
+ *   bisection so that the FLOPs ratio predicted for the benchmark's timesteps equals λ: first with half of the
+ *   tokens, then again with the shares the calibrated token routers keep per timestep and layer on the
+ *   trajectory below (fewer at high t, where the layers are narrow), after which the token routers are
+ *   calibrated once more for the new widths.</li>
  *   <li>Width routers: the real DyDiT router form, Linear(D → H−1) on E_t, fitted by ridge least squares over
  *   t = 0..999 to the logits {@code 20 (τ − t/1000)}. The engine then decides from these routers as from any
  *   checkpoint; the benchmark reports the decisions actually taken.</li>
@@ -54,11 +57,41 @@ public final class RouterRecipe {
             // adaLN-Zero and the zero final layer would make every block an identity: give them small values
             if (k.contains("adaLN_modulation") || k.startsWith(DiTKeys.FINAL_LINEAR)) e.setValue(gaussian(e.getValue().shape(), 0.05, r));
         }
-        double level = solveLevel(cfg, lambda, timesteps);
-        log.accept(String.format("router recipe: width level w = %.4f for lambda %.3f", level, lambda));
+        double level = solveLevel(cfg, lambda, timesteps, null);
+        log.accept(String.format("router recipe: width level w = %.4f for lambda %.3f with half of the tokens", level, lambda));
         fitWidthRouters(cfg, w, level);
-        calibrateTokenRouters(cfg, w, timesteps, r, log);
+        Trajectory chain = calibrateTokenRouters(cfg, w, timesteps, r, log);
+        // The token routers keep fewer tokens at high t than at low t (0.42 against 0.53 on DiT-S/2), where the
+        // layers are wider, so "half of the tokens" overstates the savings. Solve the width level again with the
+        // shares kept on the trajectory, then calibrate the token routers for the new widths on the same inputs.
+        double[][] kept = keptShares(cfg, w, timesteps, chain);
+        double level2 = solveLevel(cfg, lambda, timesteps, kept);
+        log.accept(String.format("router recipe: width level w = %.4f with the token shares kept on the trajectory", level2));
+        if (level2 != level) {
+            fitWidthRouters(cfg, w, level2);
+            calibrateOn(cfg, w, timesteps, chain.inputs(), chain.labels(), chain.labels()[0].length);
+        }
         return DiTModel.of(cfg, w, "router recipe (seed " + seed + ")", "router recipe config");
+    }
+
+    /** Inputs at the timed timesteps and their labels (per timestep), on which the token routers are calibrated. */
+    private record Trajectory(float[][] inputs, int[][] labels) {}
+
+    /** Per timestep and layer, the share of the tokens the model's token routers keep on the trajectory's inputs. */
+    private static double[][] keptShares(DiTConfig cfg, LinkedHashMap<String, Tensor> w, int[] timesteps, Trajectory tr)
+            throws FormatException {
+        int n = tr.labels()[0].length;
+        long[] shape = {n, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
+        double[][] kept = new double[timesteps.length][];
+        try (InferenceEngine e = new InferenceEngine(DiTModel.of(cfg, w, "router recipe", "router recipe"), InferenceEngine.Mode.DYNAMIC)) {
+            for (int i = 0; i < timesteps.length; i++) {
+                int[] t = new int[n];
+                Arrays.fill(t, timesteps[i]);
+                e.forward(tr.inputs()[i], shape, t, tr.labels()[i]);
+                kept[i] = e.lastStats().tokenFraction().clone();
+            }
+        }
+        return kept;
     }
 
     /** τ(l, k) of head k ≥ 1 (attention) or channel group k (MLP), in units of t/1000. */
@@ -69,14 +102,17 @@ public final class RouterRecipe {
         return v;
     }
 
-    /** The FLOPs ratio the schedule aims at over {@code timesteps}, with half of the tokens through the MLP. */
-    static double predictedRatio(DiTConfig cfg, double level, int[] timesteps) {
+    /**
+     * The FLOPs ratio the schedule aims at over {@code timesteps}, with the share {@code kept[i][l]} of the tokens
+     * through layer l's MLP at timesteps[i] ({@code kept} null: half of them).
+     */
+    static double predictedRatio(DiTConfig cfg, double level, int[] timesteps, double[][] kept) {
         DiTFlops f = DiTFlops.of(cfg);
         int h = cfg.numHeads(), t = cfg.tokens(), d = cfg.hiddenSize(), gs = cfg.mlpHidden() / h;
         int k = DiTKeys.tokenRouterHidden(cfg);
         double dyn = 0, stat = 0;
-        for (int ts : timesteps) {
-            double x = ts / 1000.0;
+        for (int i = 0; i < timesteps.length; i++) {
+            double x = timesteps[i] / 1000.0;
             dyn += f.embeddingMacs() + f.finalLayerMacs();
             for (int l = 0; l < cfg.depth(); l++) {
                 int a = 1, g = 1;
@@ -84,7 +120,8 @@ public final class RouterRecipe {
                     if (x < tau(cfg, level, l, j, false)) a++;
                     if (x < tau(cfg, level, l, j, true)) g++;
                 }
-                dyn += f.adaLNMacs() + f.attentionMacs(t, a) + f.mlpMacs(t / 2, (long) g * gs)
+                double share = kept == null ? 0.5 : kept[i][l];
+                dyn += f.adaLNMacs() + f.attentionMacs(t, a) + share * f.mlpMacs(t, (long) g * gs)
                         + t * ((double) d * k + k) + 2.0 * (h - 1) * d;
             }
             stat += f.totalMacs();
@@ -92,16 +129,16 @@ public final class RouterRecipe {
         return dyn / stat;
     }
 
-    private static double solveLevel(DiTConfig cfg, double lambda, int[] timesteps) {
+    private static double solveLevel(DiTConfig cfg, double lambda, int[] timesteps, double[][] kept) {
         double lo = -1, hi = 3;
-        if (predictedRatio(cfg, hi, timesteps) < lambda) return hi;
-        if (predictedRatio(cfg, lo, timesteps) > lambda) {
-            throw new IllegalArgumentException("lambda " + lambda + " is below what one head and group with half "
-                    + "the tokens reach: " + predictedRatio(cfg, lo, timesteps));
+        if (predictedRatio(cfg, hi, timesteps, kept) < lambda) return hi;
+        if (predictedRatio(cfg, lo, timesteps, kept) > lambda) {
+            throw new IllegalArgumentException("lambda " + lambda + " is below what one head and group with "
+                    + (kept == null ? "half the tokens" : "the tokens kept") + " reach: " + predictedRatio(cfg, lo, timesteps, kept));
         }
         for (int i = 0; i < 60; i++) {
             double mid = 0.5 * (lo + hi);
-            if (predictedRatio(cfg, mid, timesteps) > lambda) hi = mid;
+            if (predictedRatio(cfg, mid, timesteps, kept) > lambda) hi = mid;
             else lo = mid;
         }
         return lo;
@@ -160,8 +197,8 @@ public final class RouterRecipe {
      * timesteps, then on the inputs that a DDPM-250 chain sampled with the model so calibrated reaches at those
      * timesteps (a trajectory's inputs differ from noised data, and keep a different share of tokens).
      */
-    private static void calibrateTokenRouters(DiTConfig cfg, LinkedHashMap<String, Tensor> w, int[] timesteps,
-                                              Random r, Consumer<String> log) throws FormatException {
+    private static Trajectory calibrateTokenRouters(DiTConfig cfg, LinkedHashMap<String, Tensor> w, int[] timesteps,
+                                                    Random r, Consumer<String> log) throws FormatException {
         GaussianDiffusion diffusion = GaussianDiffusion.create("");
         int per = cfg.inChannels() * cfg.inputSize() * cfg.inputSize(), n = 2;
         float[][] xs = new float[timesteps.length][n * per];
@@ -179,6 +216,7 @@ public final class RouterRecipe {
         for (int i = 0; i < timesteps.length; i++) ys[i] = labels;
         calibrateOn(cfg, w, timesteps, chain, ys, n);
         log.accept("router recipe: token routers calibrated to keep about half of the tokens of a DDPM-250 trajectory");
+        return new Trajectory(chain, ys);
     }
 
     /** Sets each layer's token-router output bias, layer after layer, to minus its median logit on the inputs. */

@@ -62,6 +62,22 @@ class SpeedupBenchmarkTest {
     }
 
     @Test
+    void recipePredictionWeighsEachTimestepsKeptTokenShare() {
+        int[] ts = SpeedupBenchmark.timedTimesteps(250, 25);
+        DiTConfig s2 = DiTConfig.preset("DiT-S/2").withDynamic(true);
+        double[][] half = new double[ts.length][s2.depth()], lowAtHighT = new double[ts.length][s2.depth()];
+        for (int i = 0; i < ts.length; i++) {
+            java.util.Arrays.fill(half[i], 0.5);
+            java.util.Arrays.fill(lowAtHighT[i], ts[i] > 500 ? 0.45 : 0.55);   // the pattern the DiT-S/2 recipe's routers show
+        }
+        for (double level : new double[]{0.6, 1.0, 1.1}) {
+            assertEquals(RouterRecipe.predictedRatio(s2, level, ts, null), RouterRecipe.predictedRatio(s2, level, ts, half), 1e-12);
+            // the same mean share, but more tokens where the layers are wide: more MACs than with half everywhere
+            assertTrue(RouterRecipe.predictedRatio(s2, level, ts, lowAtHighT) > RouterRecipe.predictedRatio(s2, level, ts, half));
+        }
+    }
+
+    @Test
     void tokenRouterBiasSetOnAnEngineTakesEffectOnItsNextForward() throws Exception {
         // the recipe calibrates layer after layer on one engine: a changed bias must reach the following forwards
         DiTModel m = DiTModel.init(TINY, 2);
