@@ -56,6 +56,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
     // per-layer tensors looked up once (the forward runs per sampling step; no key strings built there)
     private final float[][] adaWt, adaB, projB, fc2B, router0B, router2W;
     private final float[] router2B;
+    private final MatmulCalls matmul = new MatmulCalls();
     private Buffers buf;
     private ForwardStats last;
     private float[][] tokenLogits;     // per layer, of the last forward, when recording
@@ -349,20 +350,9 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         return out;
     }
 
-    /**
-     * Which product call: "blas" ({@code Nd4j.gemm}, the BLAS sgemm) or "op" (ND4J's matmul op, oneDNN where the
-     * backend has it). Both write into the preallocated output; system property {@code dydit.inference.gemm}.
-     */
-    static final boolean MATMUL_OP = "op".equals(System.getProperty("dydit.inference.gemm", "blas"));
-
     /** c = a w for a weight stored transposed (in, out), into a preallocated C-order output. */
-    private static void gemm(INDArray a, INDArray wt, INDArray c) {
-        if (MATMUL_OP) {
-            Nd4j.exec(new org.nd4j.linalg.api.ops.impl.reduce.Mmul(a, wt, c, 1.0, 0.0,
-                    org.nd4j.linalg.api.blas.params.MMulTranspose.allFalse()));
-        } else {
-            Nd4j.gemm(a, wt, c, false, false, 1.0, 0.0);
-        }
+    private void gemm(INDArray a, INDArray wt, INDArray c) {
+        matmul.run(a, wt, c);
     }
 
     private void addBiasAndPos(FloatBuffer xs, int m, float[] bias) {
@@ -455,7 +445,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         private final java.util.HashMap<Long, INDArray> views = new java.util.HashMap<>();
 
         INDArray view(long rows, long cols) {
-            if (views.size() > 4096) views.clear();   // SDT's kept-row counts vary; bound the cache
+            if (views.size() > 4096) views.clear();   // SDT's kept-row counts vary; bound the cache (MatmulCalls too)
             return views.computeIfAbsent(rows << 32 | cols,
                     key -> Nd4j.create(a.data(), new long[]{rows, cols}, new long[]{cols, 1}, 0, 'c'));
         }
@@ -492,7 +482,10 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
 
     private Buffers buffers(int n) {
         if (buf == null || buf.cap < n) {
-            if (buf != null) buf.close();
+            if (buf != null) {
+                matmul.close();   // its contexts name the old buffers' views
+                buf.close();
+            }
             buf = new Buffers(n);
         }
         return buf;
@@ -500,6 +493,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
 
     @Override
     public void close() {
+        matmul.close();
         if (buf != null) buf.close();
         buf = null;
         w.close();
