@@ -76,7 +76,6 @@ public final class VecMath {
         return p.mul(bits.reinterpretAsFloats());
     }
 
-
     /** tanh(x) = sign(x) (1 − e)/(1 + e) with e = exp(−2|x|); absolute error below 2e-7. */
     public static FloatVector tanh(FloatVector x) {
         FloatVector e = expNonPositive(x.abs().mul(-2f));

@@ -104,6 +104,7 @@ final class RowKernels {
                                     float b2, float[] logits) {
         checkRouter(kp, b0, w2);
         Par.range((n + 5) / 6, 8, (q0, q1) -> {
+            // in a last block of fewer than six rows the rows past n stay zero or stale: their logits are not used
             float[] xr = new float[6 * d], ar = new float[6 * d], h = new float[6 * kp];
             for (int q = q0; q < q1; q++) {
                 int r0 = 6 * q, rows = Math.min(6, n - r0);
