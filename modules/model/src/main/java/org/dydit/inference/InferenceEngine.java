@@ -23,7 +23,8 @@ import java.util.Map;
 
 /**
  * The sampling engine for DiT and DyDiT models: a forward pass that really skips what DyDiT's routers switch
- * off, in float32 with ND4J gemm into preallocated buffers and fused Java kernels for the rest.
+ * off, in float32 with ND4J gemm into preallocated buffers (rows split over the kernel threads, {@link SplitMatmul})
+ * and fused Java kernels for the rest.
  *
  * <ul>
  *   <li>TDW: the active heads and MLP channel groups depend only on t ({@link TimestepWidths}); each layer runs
@@ -56,7 +57,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
     // per-layer tensors looked up once (the forward runs per sampling step; no key strings built there)
     private final float[][] adaWt, adaB, projB, fc2B, router0B, router2W;
     private final float[] router2B;
-    private final MatmulCalls matmul = new MatmulCalls();
+    private final SplitMatmul matmul = new SplitMatmul();
     private Buffers buf;
     private ForwardStats last;
     private float[][] tokenLogits;     // per layer, of the last forward, when recording
@@ -254,7 +255,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         int pp = cfg.inChannels() * cfg.patchSize() * cfg.patchSize();
         patchify(x, n, s.stage);
         s.patches.fb.put(0, s.stage, 0, m * pp);
-        gemm(s.patches.view(m, pp), w.get(DiTKeys.PATCH_W), s.xs.view(m, d));
+        matmul.run(s.patches, m, pp, w.get(DiTKeys.PATCH_W), s.xs, d);
         addBiasAndPos(s.xs.fb, m, w.heap(DiTKeys.PATCH_B));
         lap(Phase.EMBED);
 
@@ -279,11 +280,11 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
             int aw = at.heads() * hd;
             RowKernels.lnModulate(s.xs.fb, null, m, ada, 6 * d, 0, d, tokens, d, s.xm.fb);
             lap(Phase.ROWS_ATTN);
-            gemm(s.xm.view(m, d), at.qkvW(), s.qkv.view(m, 3 * aw));
+            matmul.run(s.xm, m, d, at.qkvW(), s.qkv, 3 * aw);
             lap(Phase.GEMM);
             HeadAttention.forward(s.qkv.bb, at.qkvB(), n, tokens, at.heads(), hd, s.att.bb);
             lap(Phase.ATTENTION);
-            gemm(s.att.view(m, aw), at.projW(), s.br.view(m, d));
+            matmul.run(s.att, m, aw, at.projW(), s.br, d);
             lap(Phase.GEMM);
             acc.macs += (double) n * flops.attentionMacs(tokens, at.heads());
             acc.heads[l] += (double) n * at.heads();
@@ -316,11 +317,11 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
             if (kept == 0) continue;
             RowKernels.lnModulate(s.xs.fb, rows, kept, ada, 6 * d, 3 * d, 4 * d, tokens, d, s.xm.fb);
             lap(Phase.ROWS_MLP);
-            gemm(s.xm.view(kept, d), mp.fc1W(), s.f.view(kept, mp.hidden()));
+            matmul.run(s.xm, kept, d, mp.fc1W(), s.f, mp.hidden());
             lap(Phase.GEMM);
             RowKernels.biasGelu(s.f.fb, kept, mp.hidden(), mp.fc1B());
             lap(Phase.ROWS_MLP);
-            gemm(s.f.view(kept, mp.hidden()), mp.fc2W(), s.br.view(kept, d));
+            matmul.run(s.f, kept, mp.hidden(), mp.fc2W(), s.br, d);
             lap(Phase.GEMM);
             RowKernels.gatedScatterAdd(s.xs.fb, rows, kept, s.br.fb, fc2B[l], ada, 6 * d, 5 * d, tokens, d);
             lap(Phase.ROWS_MLP);
@@ -333,7 +334,7 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         float[] adaF = adaAll[depth];
         RowKernels.lnModulate(s.xs.fb, null, m, adaF, 2 * d, 0, d, tokens, d, s.xm.fb);
         int po = cfg.patchOut();
-        gemm(s.xm.view(m, d), w.get(DiTKeys.FINAL_LINEAR + ".weight"), s.outTok.view(m, po));
+        matmul.run(s.xm, m, d, w.get(DiTKeys.FINAL_LINEAR + ".weight"), s.outTok, po);
         s.outTok.fb.get(0, s.stage, 0, m * po);
         unpatchify(s.stage, w.heap(DiTKeys.FINAL_LINEAR + ".bias"), n, out);
         lap(Phase.FINAL);
@@ -348,11 +349,6 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         for (int l = 0; l < out.length; l++) out[l] = new float[(n + 3) / 4 * 4 * adaB[l].length];
         RowKernels.linearRows(siluC, n, d, adaWt, adaB, out);
         return out;
-    }
-
-    /** c = a w for a weight stored transposed (in, out), into a preallocated C-order output. */
-    private void gemm(INDArray a, INDArray wt, INDArray c) {
-        matmul.run(a, wt, c);
     }
 
     private void addBiasAndPos(FloatBuffer xs, int m, float[] bias) {
@@ -429,8 +425,8 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
         }
     }
 
-    /** A flat float32 buffer with its NIO view; {@link #view} gives a C-order (rows, cols) array over its start. */
-    private static final class Flat {
+    /** A flat float32 buffer with its NIO view; {@link #view} gives C-order (rows, cols) arrays over it. */
+    private static final class Flat implements SplitMatmul.Rows {
         final INDArray a;
         final FloatBuffer fb;
         final ByteBuffer bb;
@@ -441,13 +437,16 @@ public final class InferenceEngine implements DenoiseModel, AutoCloseable {
             fb = bb.asFloatBuffer();
         }
 
-        /** Views by shape, kept: creating one costs 10-20 µs, and a forward asks for about 100. */
-        private final java.util.HashMap<Long, INDArray> views = new java.util.HashMap<>();
+        private record Shape(long firstRow, long rows, long cols) {}
 
-        INDArray view(long rows, long cols) {
-            if (views.size() > 4096) views.clear();   // SDT's kept-row counts vary; bound the cache (MatmulCalls too)
-            return views.computeIfAbsent(rows << 32 | cols,
-                    key -> Nd4j.create(a.data(), new long[]{rows, cols}, new long[]{cols, 1}, 0, 'c'));
+        /** Views by shape, kept: creating one costs 10-20 µs, and a forward asks for about 200. */
+        private final java.util.HashMap<Shape, INDArray> views = new java.util.HashMap<>();
+
+        @Override
+        public INDArray view(long firstRow, long rows, long cols) {
+            if (views.size() > 8192) views.clear();   // SDT's kept-row counts vary; bound the cache (MatmulCalls too)
+            return views.computeIfAbsent(new Shape(firstRow, rows, cols), key -> Nd4j.create(a.data(),
+                    new long[]{rows, cols}, new long[]{cols, 1}, firstRow * cols, 'c'));
         }
     }
 

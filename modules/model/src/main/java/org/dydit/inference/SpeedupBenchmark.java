@@ -185,7 +185,7 @@ public final class SpeedupBenchmark {
         out.put("threads", Runtime.getRuntime().availableProcessors());
         String wait = System.getenv("OMP_WAIT_POLICY");
         out.put("omp_wait_policy", wait == null ? "unset" : wait);
-        out.put("product_call", "matmul op, native context kept per (input, weight, output)");
+        out.put("product_call", "matmul op, native context kept per (input, weight, output), rows split over the kernel threads");
         out.put("vector_kernels", Vec.ON);
         return out;
     }
