@@ -20,6 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * command, one word a line) over a fake build whose jars are empty files with Maven-repository paths.
  */
 class LauncherTest {
+    private static final String INLINE_VECTOR_HELPERS = "-XX:CompileCommand=inline,org.dydit.engine.VecMath::*";
+
 
     @TempDir
     Path tmp;
@@ -86,6 +88,7 @@ class LauncherTest {
         assertEquals(List.of("flops", "--model", "DiT-S/2"), after(a, "org.dydit.cli.Main"));
         assertTrue(classpath(a).startsWith(appJar.toString() + ":"), a::toString);
         assertTrue(a.stream().anyMatch(s -> s.equals("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED")), a::toString);
+        assertTrue(a.contains(INLINE_VECTOR_HELPERS) && a.contains("-XX:CompileCommand=quiet"), a::toString);
         assertTrue(r.lines().contains("env:MALLOC_MMAP_THRESHOLD_=33554432"), r::toString);
         assertTrue(r.lines().contains("env:OMP_WAIT_POLICY=PASSIVE"), r::toString);
     }
@@ -104,6 +107,9 @@ class LauncherTest {
         assertTrue(containsPair(spark, "--master", "local[3]"), spark::toString);
         assertTrue(containsPair(spark, "--executor-memory", "3g"), spark::toString);
         assertTrue(containsPair(spark, "--conf", "spark.task.cpus=1"), spark::toString);
+        assertTrue(containsPair(spark, "--conf", "spark.executor.defaultJavaOptions=-XX:CompileCommand=quiet "
+                + INLINE_VECTOR_HELPERS), "executors inline the vector helpers too: " + spark);
+        assertTrue(a.contains(INLINE_VECTOR_HELPERS), a::toString);
         assertTrue(containsPair(spark, "--class", "org.dydit.cli.Main"), spark::toString);
         assertFalse(spark.contains("--jars"), "local master: everything is already on the classpath " + spark);
         assertTrue(r.lines().contains("env:SPARK_LOCAL_IP=127.0.0.1"), r::toString);
