@@ -185,106 +185,14 @@ final class Vec {
      */
     static void mm4(float[] a, int aOff, int ais, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
                     int cols, int k) {
-        int a0 = aOff, a1 = a0 + ais, a2 = a1 + ais, a3 = a2 + ais;
         int j = 0;
         if (ON) {
-            for (; j + 4 * L <= cols; j += 4 * L) {
-                FloatVector c00 = FloatVector.zero(SP), c01 = c00, c02 = c00, c03 = c00;
-                FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-                FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
-                FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-                for (int kk = 0; kk < k; kk++) {
-                    int bo = bOff + kk * ldb + j;
-                    FloatVector b0 = FloatVector.fromArray(SP, b, bo);
-                    FloatVector b1 = FloatVector.fromArray(SP, b, bo + L);
-                    FloatVector b2 = FloatVector.fromArray(SP, b, bo + 2 * L);
-                    FloatVector b3 = FloatVector.fromArray(SP, b, bo + 3 * L);
-                    FloatVector x = FloatVector.broadcast(SP, a[a0 + kk]);
-                    c00 = b0.fma(x, c00);
-                    c01 = b1.fma(x, c01);
-                    c02 = b2.fma(x, c02);
-                    c03 = b3.fma(x, c03);
-                    x = FloatVector.broadcast(SP, a[a1 + kk]);
-                    c10 = b0.fma(x, c10);
-                    c11 = b1.fma(x, c11);
-                    c12 = b2.fma(x, c12);
-                    c13 = b3.fma(x, c13);
-                    x = FloatVector.broadcast(SP, a[a2 + kk]);
-                    c20 = b0.fma(x, c20);
-                    c21 = b1.fma(x, c21);
-                    c22 = b2.fma(x, c22);
-                    c23 = b3.fma(x, c23);
-                    x = FloatVector.broadcast(SP, a[a3 + kk]);
-                    c30 = b0.fma(x, c30);
-                    c31 = b1.fma(x, c31);
-                    c32 = b2.fma(x, c32);
-                    c33 = b3.fma(x, c33);
-                }
-                int o = cOff + j;
-                c00.intoArray(c, o);
-                c01.intoArray(c, o + L);
-                c02.intoArray(c, o + 2 * L);
-                c03.intoArray(c, o + 3 * L);
-                o += ldc;
-                c10.intoArray(c, o);
-                c11.intoArray(c, o + L);
-                c12.intoArray(c, o + 2 * L);
-                c13.intoArray(c, o + 3 * L);
-                o += ldc;
-                c20.intoArray(c, o);
-                c21.intoArray(c, o + L);
-                c22.intoArray(c, o + 2 * L);
-                c23.intoArray(c, o + 3 * L);
-                o += ldc;
-                c30.intoArray(c, o);
-                c31.intoArray(c, o + L);
-                c32.intoArray(c, o + 2 * L);
-                c33.intoArray(c, o + 3 * L);
-            }
-            for (; j + 2 * L <= cols; j += 2 * L) {
-                FloatVector c00 = FloatVector.zero(SP), c01 = c00, c10 = c00, c11 = c00;
-                FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-                for (int kk = 0; kk < k; kk++) {
-                    int bo = bOff + kk * ldb + j;
-                    FloatVector b0 = FloatVector.fromArray(SP, b, bo), b1 = FloatVector.fromArray(SP, b, bo + L);
-                    FloatVector x = FloatVector.broadcast(SP, a[a0 + kk]);
-                    c00 = b0.fma(x, c00);
-                    c01 = b1.fma(x, c01);
-                    x = FloatVector.broadcast(SP, a[a1 + kk]);
-                    c10 = b0.fma(x, c10);
-                    c11 = b1.fma(x, c11);
-                    x = FloatVector.broadcast(SP, a[a2 + kk]);
-                    c20 = b0.fma(x, c20);
-                    c21 = b1.fma(x, c21);
-                    x = FloatVector.broadcast(SP, a[a3 + kk]);
-                    c30 = b0.fma(x, c30);
-                    c31 = b1.fma(x, c31);
-                }
-                int o = cOff + j;
-                c00.intoArray(c, o);
-                c01.intoArray(c, o + L);
-                c10.intoArray(c, o + ldc);
-                c11.intoArray(c, o + ldc + L);
-                c20.intoArray(c, o + 2 * ldc);
-                c21.intoArray(c, o + 2 * ldc + L);
-                c30.intoArray(c, o + 3 * ldc);
-                c31.intoArray(c, o + 3 * ldc + L);
-            }
-            for (; j + L <= cols; j += L) {
-                FloatVector c0 = FloatVector.zero(SP), c1 = c0, c2 = c0, c3 = c0;
-                for (int kk = 0; kk < k; kk++) {
-                    FloatVector bv = FloatVector.fromArray(SP, b, bOff + kk * ldb + j);
-                    c0 = bv.fma(FloatVector.broadcast(SP, a[a0 + kk]), c0);
-                    c1 = bv.fma(FloatVector.broadcast(SP, a[a1 + kk]), c1);
-                    c2 = bv.fma(FloatVector.broadcast(SP, a[a2 + kk]), c2);
-                    c3 = bv.fma(FloatVector.broadcast(SP, a[a3 + kk]), c3);
-                }
-                int o = cOff + j;
-                c0.intoArray(c, o);
-                c1.intoArray(c, o + ldc);
-                c2.intoArray(c, o + 2 * ldc);
-                c3.intoArray(c, o + 3 * ldc);
-            }
+            // one method per block width: each is compiled on its own, so the JIT's inlining budget per method
+            // covers every vector operation in it (one method with all three widths ran out of it in some runs,
+            // leaving vector calls out of line in whichever block it compiled last: 2-8x slower kernels)
+            j = mm4Blocks4(a, aOff, ais, b, bOff, ldb, c, cOff, ldc, j, cols, k);
+            j = mm4Blocks2(a, aOff, ais, b, bOff, ldb, c, cOff, ldc, j, cols, k);
+            j = mm4Blocks1(a, aOff, ais, b, bOff, ldb, c, cOff, ldc, j, cols, k);
         }
         for (int r = 0; r < 4; r++) {
             int ar = aOff + r * ais, co = cOff + r * ldc;
@@ -295,6 +203,124 @@ final class Vec {
             }
         }
     }
+
+    /** The column blocks of 4 vector(s) of {@link #mm4} from column j on; returns the first column left. */
+    private static int mm4Blocks4(float[] a, int aOff, int ais, float[] b, int bOff, int ldb, float[] c, int cOff,
+                                 int ldc, int j, int cols, int k) {
+        int a0 = aOff, a1 = a0 + ais, a2 = a1 + ais, a3 = a2 + ais;
+        for (; j + 4 * L <= cols; j += 4 * L) {
+            FloatVector c00 = FloatVector.zero(SP), c01 = c00, c02 = c00, c03 = c00;
+            FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+            FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+            FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+            for (int kk = 0; kk < k; kk++) {
+                int bo = bOff + kk * ldb + j;
+                FloatVector b0 = FloatVector.fromArray(SP, b, bo);
+                FloatVector b1 = FloatVector.fromArray(SP, b, bo + L);
+                FloatVector b2 = FloatVector.fromArray(SP, b, bo + 2 * L);
+                FloatVector b3 = FloatVector.fromArray(SP, b, bo + 3 * L);
+                FloatVector x = FloatVector.broadcast(SP, a[a0 + kk]);
+                c00 = b0.fma(x, c00);
+                c01 = b1.fma(x, c01);
+                c02 = b2.fma(x, c02);
+                c03 = b3.fma(x, c03);
+                x = FloatVector.broadcast(SP, a[a1 + kk]);
+                c10 = b0.fma(x, c10);
+                c11 = b1.fma(x, c11);
+                c12 = b2.fma(x, c12);
+                c13 = b3.fma(x, c13);
+                x = FloatVector.broadcast(SP, a[a2 + kk]);
+                c20 = b0.fma(x, c20);
+                c21 = b1.fma(x, c21);
+                c22 = b2.fma(x, c22);
+                c23 = b3.fma(x, c23);
+                x = FloatVector.broadcast(SP, a[a3 + kk]);
+                c30 = b0.fma(x, c30);
+                c31 = b1.fma(x, c31);
+                c32 = b2.fma(x, c32);
+                c33 = b3.fma(x, c33);
+            }
+            int o = cOff + j;
+            c00.intoArray(c, o);
+            c01.intoArray(c, o + L);
+            c02.intoArray(c, o + 2 * L);
+            c03.intoArray(c, o + 3 * L);
+            o += ldc;
+            c10.intoArray(c, o);
+            c11.intoArray(c, o + L);
+            c12.intoArray(c, o + 2 * L);
+            c13.intoArray(c, o + 3 * L);
+            o += ldc;
+            c20.intoArray(c, o);
+            c21.intoArray(c, o + L);
+            c22.intoArray(c, o + 2 * L);
+            c23.intoArray(c, o + 3 * L);
+            o += ldc;
+            c30.intoArray(c, o);
+            c31.intoArray(c, o + L);
+            c32.intoArray(c, o + 2 * L);
+            c33.intoArray(c, o + 3 * L);
+        }
+        return j;
+    }
+
+    /** The column blocks of 2 vector(s) of {@link #mm4} from column j on; returns the first column left. */
+    private static int mm4Blocks2(float[] a, int aOff, int ais, float[] b, int bOff, int ldb, float[] c, int cOff,
+                                 int ldc, int j, int cols, int k) {
+        int a0 = aOff, a1 = a0 + ais, a2 = a1 + ais, a3 = a2 + ais;
+        for (; j + 2 * L <= cols; j += 2 * L) {
+            FloatVector c00 = FloatVector.zero(SP), c01 = c00, c10 = c00, c11 = c00;
+            FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+            for (int kk = 0; kk < k; kk++) {
+                int bo = bOff + kk * ldb + j;
+                FloatVector b0 = FloatVector.fromArray(SP, b, bo), b1 = FloatVector.fromArray(SP, b, bo + L);
+                FloatVector x = FloatVector.broadcast(SP, a[a0 + kk]);
+                c00 = b0.fma(x, c00);
+                c01 = b1.fma(x, c01);
+                x = FloatVector.broadcast(SP, a[a1 + kk]);
+                c10 = b0.fma(x, c10);
+                c11 = b1.fma(x, c11);
+                x = FloatVector.broadcast(SP, a[a2 + kk]);
+                c20 = b0.fma(x, c20);
+                c21 = b1.fma(x, c21);
+                x = FloatVector.broadcast(SP, a[a3 + kk]);
+                c30 = b0.fma(x, c30);
+                c31 = b1.fma(x, c31);
+            }
+            int o = cOff + j;
+            c00.intoArray(c, o);
+            c01.intoArray(c, o + L);
+            c10.intoArray(c, o + ldc);
+            c11.intoArray(c, o + ldc + L);
+            c20.intoArray(c, o + 2 * ldc);
+            c21.intoArray(c, o + 2 * ldc + L);
+            c30.intoArray(c, o + 3 * ldc);
+            c31.intoArray(c, o + 3 * ldc + L);
+        }
+        return j;
+    }
+
+    /** The column blocks of 1 vector(s) of {@link #mm4} from column j on; returns the first column left. */
+    private static int mm4Blocks1(float[] a, int aOff, int ais, float[] b, int bOff, int ldb, float[] c, int cOff,
+                                 int ldc, int j, int cols, int k) {
+        int a0 = aOff, a1 = a0 + ais, a2 = a1 + ais, a3 = a2 + ais;
+        for (; j + L <= cols; j += L) {
+            FloatVector c0 = FloatVector.zero(SP), c1 = c0, c2 = c0, c3 = c0;
+            for (int kk = 0; kk < k; kk++) {
+                FloatVector bv = FloatVector.fromArray(SP, b, bOff + kk * ldb + j);
+                c0 = bv.fma(FloatVector.broadcast(SP, a[a0 + kk]), c0);
+                c1 = bv.fma(FloatVector.broadcast(SP, a[a1 + kk]), c1);
+                c2 = bv.fma(FloatVector.broadcast(SP, a[a2 + kk]), c2);
+                c3 = bv.fma(FloatVector.broadcast(SP, a[a3 + kk]), c3);
+            }
+            int o = cOff + j;
+            c0.intoArray(c, o);
+            c1.intoArray(c, o + ldc);
+            c2.intoArray(c, o + 2 * ldc);
+            c3.intoArray(c, o + 3 * ldc);
+        }
+        return j;
+    }
     /**
      * {@code c[cOff + r*ldc + j] = sum_kk a[aOff + r*ais + kk] * b[bOff + kk*ldb + j]} for r < 6, j < cols: the
      * attention products. Six rows by four vectors keep 24 accumulators in registers, which loads b once per six
@@ -304,138 +330,14 @@ final class Vec {
      */
     static void mm6(float[] a, int aOff, int ais, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
                     int cols, int k) {
-        int a0 = aOff, a1 = a0 + ais, a2 = a1 + ais, a3 = a2 + ais, a4 = a3 + ais, a5 = a4 + ais;
         int j = 0;
         if (ON) {
-            for (; j + 4 * L <= cols; j += 4 * L) {
-                FloatVector z = FloatVector.zero(SP);
-                FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z, c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z, c40 = z, c41 = z, c42 = z, c43 = z, c50 = z, c51 = z, c52 = z, c53 = z;
-                for (int kk = 0; kk < k; kk++) {
-                    int bo = bOff + kk * ldb + j;
-                    FloatVector b0 = FloatVector.fromArray(SP, b, bo);
-                    FloatVector b1 = FloatVector.fromArray(SP, b, bo + L);
-                    FloatVector b2 = FloatVector.fromArray(SP, b, bo + 2 * L);
-                    FloatVector b3 = FloatVector.fromArray(SP, b, bo + 3 * L);
-                    FloatVector x0 = FloatVector.broadcast(SP, a[a0 + kk]);
-                    c00 = b0.fma(x0, c00);
-                    c01 = b1.fma(x0, c01);
-                    c02 = b2.fma(x0, c02);
-                    c03 = b3.fma(x0, c03);
-                    FloatVector x1 = FloatVector.broadcast(SP, a[a1 + kk]);
-                    c10 = b0.fma(x1, c10);
-                    c11 = b1.fma(x1, c11);
-                    c12 = b2.fma(x1, c12);
-                    c13 = b3.fma(x1, c13);
-                    FloatVector x2 = FloatVector.broadcast(SP, a[a2 + kk]);
-                    c20 = b0.fma(x2, c20);
-                    c21 = b1.fma(x2, c21);
-                    c22 = b2.fma(x2, c22);
-                    c23 = b3.fma(x2, c23);
-                    FloatVector x3 = FloatVector.broadcast(SP, a[a3 + kk]);
-                    c30 = b0.fma(x3, c30);
-                    c31 = b1.fma(x3, c31);
-                    c32 = b2.fma(x3, c32);
-                    c33 = b3.fma(x3, c33);
-                    FloatVector x4 = FloatVector.broadcast(SP, a[a4 + kk]);
-                    c40 = b0.fma(x4, c40);
-                    c41 = b1.fma(x4, c41);
-                    c42 = b2.fma(x4, c42);
-                    c43 = b3.fma(x4, c43);
-                    FloatVector x5 = FloatVector.broadcast(SP, a[a5 + kk]);
-                    c50 = b0.fma(x5, c50);
-                    c51 = b1.fma(x5, c51);
-                    c52 = b2.fma(x5, c52);
-                    c53 = b3.fma(x5, c53);
-                }
-                int o = cOff + j;
-                c00.intoArray(c, o);
-                c01.intoArray(c, o + L);
-                c02.intoArray(c, o + 2 * L);
-                c03.intoArray(c, o + 3 * L);
-                o += ldc;
-                c10.intoArray(c, o);
-                c11.intoArray(c, o + L);
-                c12.intoArray(c, o + 2 * L);
-                c13.intoArray(c, o + 3 * L);
-                o += ldc;
-                c20.intoArray(c, o);
-                c21.intoArray(c, o + L);
-                c22.intoArray(c, o + 2 * L);
-                c23.intoArray(c, o + 3 * L);
-                o += ldc;
-                c30.intoArray(c, o);
-                c31.intoArray(c, o + L);
-                c32.intoArray(c, o + 2 * L);
-                c33.intoArray(c, o + 3 * L);
-                o += ldc;
-                c40.intoArray(c, o);
-                c41.intoArray(c, o + L);
-                c42.intoArray(c, o + 2 * L);
-                c43.intoArray(c, o + 3 * L);
-                o += ldc;
-                c50.intoArray(c, o);
-                c51.intoArray(c, o + L);
-                c52.intoArray(c, o + 2 * L);
-                c53.intoArray(c, o + 3 * L);
-            }
-            for (; j + 2 * L <= cols; j += 2 * L) {
-                FloatVector z = FloatVector.zero(SP);
-                FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
-                for (int kk = 0; kk < k; kk++) {
-                    int bo = bOff + kk * ldb + j;
-                    FloatVector b0 = FloatVector.fromArray(SP, b, bo), b1 = FloatVector.fromArray(SP, b, bo + L);
-                    FloatVector x = FloatVector.broadcast(SP, a[a0 + kk]);
-                    c00 = b0.fma(x, c00);
-                    c01 = b1.fma(x, c01);
-                    x = FloatVector.broadcast(SP, a[a1 + kk]);
-                    c10 = b0.fma(x, c10);
-                    c11 = b1.fma(x, c11);
-                    x = FloatVector.broadcast(SP, a[a2 + kk]);
-                    c20 = b0.fma(x, c20);
-                    c21 = b1.fma(x, c21);
-                    x = FloatVector.broadcast(SP, a[a3 + kk]);
-                    c30 = b0.fma(x, c30);
-                    c31 = b1.fma(x, c31);
-                    x = FloatVector.broadcast(SP, a[a4 + kk]);
-                    c40 = b0.fma(x, c40);
-                    c41 = b1.fma(x, c41);
-                    x = FloatVector.broadcast(SP, a[a5 + kk]);
-                    c50 = b0.fma(x, c50);
-                    c51 = b1.fma(x, c51);
-                }
-                int o = cOff + j;
-                c00.intoArray(c, o);
-                c01.intoArray(c, o + L);
-                c10.intoArray(c, o + ldc);
-                c11.intoArray(c, o + ldc + L);
-                c20.intoArray(c, o + 2 * ldc);
-                c21.intoArray(c, o + 2 * ldc + L);
-                c30.intoArray(c, o + 3 * ldc);
-                c31.intoArray(c, o + 3 * ldc + L);
-                c40.intoArray(c, o + 4 * ldc);
-                c41.intoArray(c, o + 4 * ldc + L);
-                c50.intoArray(c, o + 5 * ldc);
-                c51.intoArray(c, o + 5 * ldc + L);
-            }
-            for (; j + L <= cols; j += L) {
-                FloatVector z = FloatVector.zero(SP), c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
-                for (int kk = 0; kk < k; kk++) {
-                    FloatVector bv = FloatVector.fromArray(SP, b, bOff + kk * ldb + j);
-                    c0 = bv.fma(FloatVector.broadcast(SP, a[a0 + kk]), c0);
-                    c1 = bv.fma(FloatVector.broadcast(SP, a[a1 + kk]), c1);
-                    c2 = bv.fma(FloatVector.broadcast(SP, a[a2 + kk]), c2);
-                    c3 = bv.fma(FloatVector.broadcast(SP, a[a3 + kk]), c3);
-                    c4 = bv.fma(FloatVector.broadcast(SP, a[a4 + kk]), c4);
-                    c5 = bv.fma(FloatVector.broadcast(SP, a[a5 + kk]), c5);
-                }
-                int o = cOff + j;
-                c0.intoArray(c, o);
-                c1.intoArray(c, o + ldc);
-                c2.intoArray(c, o + 2 * ldc);
-                c3.intoArray(c, o + 3 * ldc);
-                c4.intoArray(c, o + 4 * ldc);
-                c5.intoArray(c, o + 5 * ldc);
-            }
+            // one method per block width: each is compiled on its own, so the JIT's inlining budget per method
+            // covers every vector operation in it (one method with all three widths ran out of it in some runs,
+            // leaving vector calls out of line in whichever block it compiled last: 2-8x slower kernels)
+            j = mm6Blocks4(a, aOff, ais, b, bOff, ldb, c, cOff, ldc, j, cols, k);
+            j = mm6Blocks2(a, aOff, ais, b, bOff, ldb, c, cOff, ldc, j, cols, k);
+            j = mm6Blocks1(a, aOff, ais, b, bOff, ldb, c, cOff, ldc, j, cols, k);
         }
         for (int r = 0; r < 6; r++) {
             int ar = aOff + r * ais, co = cOff + r * ldc;
@@ -445,5 +347,155 @@ final class Vec {
                 c[co + jj] = acc;
             }
         }
+    }
+
+    /** The column blocks of 4 vector(s) of {@link #mm6} from column j on; returns the first column left. */
+    private static int mm6Blocks4(float[] a, int aOff, int ais, float[] b, int bOff, int ldb, float[] c, int cOff,
+                                 int ldc, int j, int cols, int k) {
+        int a0 = aOff, a1 = a0 + ais, a2 = a1 + ais, a3 = a2 + ais, a4 = a3 + ais, a5 = a4 + ais;
+        for (; j + 4 * L <= cols; j += 4 * L) {
+            FloatVector z = FloatVector.zero(SP);
+            FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z, c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z, c40 = z, c41 = z, c42 = z, c43 = z, c50 = z, c51 = z, c52 = z, c53 = z;
+            for (int kk = 0; kk < k; kk++) {
+                int bo = bOff + kk * ldb + j;
+                FloatVector b0 = FloatVector.fromArray(SP, b, bo);
+                FloatVector b1 = FloatVector.fromArray(SP, b, bo + L);
+                FloatVector b2 = FloatVector.fromArray(SP, b, bo + 2 * L);
+                FloatVector b3 = FloatVector.fromArray(SP, b, bo + 3 * L);
+                FloatVector x0 = FloatVector.broadcast(SP, a[a0 + kk]);
+                c00 = b0.fma(x0, c00);
+                c01 = b1.fma(x0, c01);
+                c02 = b2.fma(x0, c02);
+                c03 = b3.fma(x0, c03);
+                FloatVector x1 = FloatVector.broadcast(SP, a[a1 + kk]);
+                c10 = b0.fma(x1, c10);
+                c11 = b1.fma(x1, c11);
+                c12 = b2.fma(x1, c12);
+                c13 = b3.fma(x1, c13);
+                FloatVector x2 = FloatVector.broadcast(SP, a[a2 + kk]);
+                c20 = b0.fma(x2, c20);
+                c21 = b1.fma(x2, c21);
+                c22 = b2.fma(x2, c22);
+                c23 = b3.fma(x2, c23);
+                FloatVector x3 = FloatVector.broadcast(SP, a[a3 + kk]);
+                c30 = b0.fma(x3, c30);
+                c31 = b1.fma(x3, c31);
+                c32 = b2.fma(x3, c32);
+                c33 = b3.fma(x3, c33);
+                FloatVector x4 = FloatVector.broadcast(SP, a[a4 + kk]);
+                c40 = b0.fma(x4, c40);
+                c41 = b1.fma(x4, c41);
+                c42 = b2.fma(x4, c42);
+                c43 = b3.fma(x4, c43);
+                FloatVector x5 = FloatVector.broadcast(SP, a[a5 + kk]);
+                c50 = b0.fma(x5, c50);
+                c51 = b1.fma(x5, c51);
+                c52 = b2.fma(x5, c52);
+                c53 = b3.fma(x5, c53);
+            }
+            int o = cOff + j;
+            c00.intoArray(c, o);
+            c01.intoArray(c, o + L);
+            c02.intoArray(c, o + 2 * L);
+            c03.intoArray(c, o + 3 * L);
+            o += ldc;
+            c10.intoArray(c, o);
+            c11.intoArray(c, o + L);
+            c12.intoArray(c, o + 2 * L);
+            c13.intoArray(c, o + 3 * L);
+            o += ldc;
+            c20.intoArray(c, o);
+            c21.intoArray(c, o + L);
+            c22.intoArray(c, o + 2 * L);
+            c23.intoArray(c, o + 3 * L);
+            o += ldc;
+            c30.intoArray(c, o);
+            c31.intoArray(c, o + L);
+            c32.intoArray(c, o + 2 * L);
+            c33.intoArray(c, o + 3 * L);
+            o += ldc;
+            c40.intoArray(c, o);
+            c41.intoArray(c, o + L);
+            c42.intoArray(c, o + 2 * L);
+            c43.intoArray(c, o + 3 * L);
+            o += ldc;
+            c50.intoArray(c, o);
+            c51.intoArray(c, o + L);
+            c52.intoArray(c, o + 2 * L);
+            c53.intoArray(c, o + 3 * L);
+        }
+        return j;
+    }
+
+    /** The column blocks of 2 vector(s) of {@link #mm6} from column j on; returns the first column left. */
+    private static int mm6Blocks2(float[] a, int aOff, int ais, float[] b, int bOff, int ldb, float[] c, int cOff,
+                                 int ldc, int j, int cols, int k) {
+        int a0 = aOff, a1 = a0 + ais, a2 = a1 + ais, a3 = a2 + ais, a4 = a3 + ais, a5 = a4 + ais;
+        for (; j + 2 * L <= cols; j += 2 * L) {
+            FloatVector z = FloatVector.zero(SP);
+            FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+            for (int kk = 0; kk < k; kk++) {
+                int bo = bOff + kk * ldb + j;
+                FloatVector b0 = FloatVector.fromArray(SP, b, bo), b1 = FloatVector.fromArray(SP, b, bo + L);
+                FloatVector x = FloatVector.broadcast(SP, a[a0 + kk]);
+                c00 = b0.fma(x, c00);
+                c01 = b1.fma(x, c01);
+                x = FloatVector.broadcast(SP, a[a1 + kk]);
+                c10 = b0.fma(x, c10);
+                c11 = b1.fma(x, c11);
+                x = FloatVector.broadcast(SP, a[a2 + kk]);
+                c20 = b0.fma(x, c20);
+                c21 = b1.fma(x, c21);
+                x = FloatVector.broadcast(SP, a[a3 + kk]);
+                c30 = b0.fma(x, c30);
+                c31 = b1.fma(x, c31);
+                x = FloatVector.broadcast(SP, a[a4 + kk]);
+                c40 = b0.fma(x, c40);
+                c41 = b1.fma(x, c41);
+                x = FloatVector.broadcast(SP, a[a5 + kk]);
+                c50 = b0.fma(x, c50);
+                c51 = b1.fma(x, c51);
+            }
+            int o = cOff + j;
+            c00.intoArray(c, o);
+            c01.intoArray(c, o + L);
+            c10.intoArray(c, o + ldc);
+            c11.intoArray(c, o + ldc + L);
+            c20.intoArray(c, o + 2 * ldc);
+            c21.intoArray(c, o + 2 * ldc + L);
+            c30.intoArray(c, o + 3 * ldc);
+            c31.intoArray(c, o + 3 * ldc + L);
+            c40.intoArray(c, o + 4 * ldc);
+            c41.intoArray(c, o + 4 * ldc + L);
+            c50.intoArray(c, o + 5 * ldc);
+            c51.intoArray(c, o + 5 * ldc + L);
+        }
+        return j;
+    }
+
+    /** The column blocks of 1 vector(s) of {@link #mm6} from column j on; returns the first column left. */
+    private static int mm6Blocks1(float[] a, int aOff, int ais, float[] b, int bOff, int ldb, float[] c, int cOff,
+                                 int ldc, int j, int cols, int k) {
+        int a0 = aOff, a1 = a0 + ais, a2 = a1 + ais, a3 = a2 + ais, a4 = a3 + ais, a5 = a4 + ais;
+        for (; j + L <= cols; j += L) {
+            FloatVector z = FloatVector.zero(SP), c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
+            for (int kk = 0; kk < k; kk++) {
+                FloatVector bv = FloatVector.fromArray(SP, b, bOff + kk * ldb + j);
+                c0 = bv.fma(FloatVector.broadcast(SP, a[a0 + kk]), c0);
+                c1 = bv.fma(FloatVector.broadcast(SP, a[a1 + kk]), c1);
+                c2 = bv.fma(FloatVector.broadcast(SP, a[a2 + kk]), c2);
+                c3 = bv.fma(FloatVector.broadcast(SP, a[a3 + kk]), c3);
+                c4 = bv.fma(FloatVector.broadcast(SP, a[a4 + kk]), c4);
+                c5 = bv.fma(FloatVector.broadcast(SP, a[a5 + kk]), c5);
+            }
+            int o = cOff + j;
+            c0.intoArray(c, o);
+            c1.intoArray(c, o + ldc);
+            c2.intoArray(c, o + 2 * ldc);
+            c3.intoArray(c, o + 3 * ldc);
+            c4.intoArray(c, o + 4 * ldc);
+            c5.intoArray(c, o + 5 * ldc);
+        }
+        return j;
     }
 }
