@@ -187,9 +187,9 @@ final class Vec {
                     int cols, int k) {
         int j = 0;
         if (ON) {
-            // one method per block width: each is compiled on its own, so the JIT's inlining budget per method
-            // covers every vector operation in it (one method with all three widths ran out of it in some runs,
-            // leaving vector calls out of line in whichever block it compiled last: 2-8x slower kernels)
+            // one method per block width, each compiled on its own with its own inlining budget: in some runs
+            // the JIT left vector operations of the one-method kernel out of line (the Vector API's Java fallback
+            // under it in JFR samples), 2-8x slower for the whole run (2 of 7 harness runs before, 0 of 5 after)
             j = mm4Blocks4(a, aOff, ais, b, bOff, ldb, c, cOff, ldc, j, cols, k);
             j = mm4Blocks2(a, aOff, ais, b, bOff, ldb, c, cOff, ldc, j, cols, k);
             j = mm4Blocks1(a, aOff, ais, b, bOff, ldb, c, cOff, ldc, j, cols, k);
@@ -332,9 +332,9 @@ final class Vec {
                     int cols, int k) {
         int j = 0;
         if (ON) {
-            // one method per block width: each is compiled on its own, so the JIT's inlining budget per method
-            // covers every vector operation in it (one method with all three widths ran out of it in some runs,
-            // leaving vector calls out of line in whichever block it compiled last: 2-8x slower kernels)
+            // one method per block width, each compiled on its own with its own inlining budget: in some runs
+            // the JIT left vector operations of the one-method kernel out of line (the Vector API's Java fallback
+            // under it in JFR samples), 2-8x slower for the whole run (2 of 7 harness runs before, 0 of 5 after)
             j = mm6Blocks4(a, aOff, ais, b, bOff, ldb, c, cOff, ldc, j, cols, k);
             j = mm6Blocks2(a, aOff, ais, b, bOff, ldb, c, cOff, ldc, j, cols, k);
             j = mm6Blocks1(a, aOff, ais, b, bOff, ldb, c, cOff, ldc, j, cols, k);
