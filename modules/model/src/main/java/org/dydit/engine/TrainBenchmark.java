@@ -119,6 +119,7 @@ public final class TrainBenchmark {
         out.put("load_avg_end", loadAverage());
         out.put("threads", Par.THREADS);
         out.put("vector_kernels", VecKernels.AVAILABLE);
+        out.put("vector_helpers_inlined", VecMath.forcedInline());
         return out;
     }
 

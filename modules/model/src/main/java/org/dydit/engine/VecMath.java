@@ -19,6 +19,19 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VecMath {
     private VecMath() {}
 
+    /**
+     * Whether this JVM was started with the command that always inlines these helpers
+     * ({@code -XX:CompileCommand=inline,org.dydit.engine.VecMath::*}, as bin/dydit does): they take and return
+     * vectors, and a caller compiled without inlining one boxes a vector per call (DEVELOPERS.md). Benchmarks report
+     * it with their numbers.
+     */
+    public static boolean forcedInline() {
+        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.startsWith("-XX:CompileCommand=inline,") && a.contains("org.dydit.engine.VecMath::")) return true;
+        }
+        return false;
+    }
+
     private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
     /** Lane i to lane i xor k, for k = L/2, L/4, ..., 1: the steps of a fixed pairwise sum. */
     private static final VectorShuffle<Float>[] HALVES = halves();

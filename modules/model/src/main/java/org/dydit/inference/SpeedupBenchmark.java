@@ -187,6 +187,7 @@ public final class SpeedupBenchmark {
         out.put("omp_wait_policy", wait == null ? "unset" : wait);
         out.put("product_call", "matmul op, native context kept per (input, weight, output), rows split over the kernel threads");
         out.put("vector_kernels", Vec.ON);
+        out.put("vector_helpers_inlined", org.dydit.engine.VecMath.forcedInline());
         return out;
     }
 

@@ -59,6 +59,8 @@ class SpeedupBenchmarkTest {
         for (String k : List.of("static_fraction_of_peak", "gemm_gflops", "phase_s_static", "phase_s_dynamic", "speedup_all")) {
             assertTrue(r.containsKey(k), "missing " + k);
         }
+        // Surefire starts this JVM with the inline command, as bin/dydit does: the field must see it
+        assertEquals(Boolean.TRUE, r.get("vector_helpers_inlined"), "the JIT command that inlines VecMath");
     }
 
     @Test
