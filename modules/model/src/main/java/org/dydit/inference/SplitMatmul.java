@@ -9,8 +9,9 @@ import org.nd4j.nativeblas.NativeOpsHolder;
  * {@code c = a w} with the rows of a and c split over the Java kernel threads, each part one single-threaded backend
  * call. Between the Java kernels of a forward the backend's OpenMP worker has gone to sleep, and waking it costs
  * about 100 µs on this VM per call, while the kernel threads are still spinning; with both cores in one place the
- * whole forward ran 3-4% (static) and 5% (dynamic) faster (in-process A/B, docs/performance.md). A row of c depends
- * only on its row of a, so the parts give the bits of one call. Shapes too small to split go to one call.
+ * whole forward ran 1-4% (static) and 5% (dynamic) faster (in-process A/B, docs/performance.md). The parts give the
+ * bits of one call (a row of c depends only on its row of a in the backend's kernels; SplitMatmulTest). Shapes too
+ * small to split go to one call. Not thread-safe: one per engine.
  */
 final class SplitMatmul implements AutoCloseable {
     /** Rows per part at least: below this one multi-threaded call is cheaper than the hand-off. */
