@@ -135,8 +135,7 @@ final class VecKernels {
                 float sum = 0;
                 for (int j = 0; j < vecEnd; j += lanes) {
                     int off = (base + j) * 4;
-                    FloatVector e = FloatVector.fromByteBuffer(sp, sb, off, NO).sub(mx);
-                    e = VecMath.expNonPositive(e);
+                    FloatVector e = VecMath.expNonPositive(FloatVector.fromByteBuffer(sp, sb, off, NO).sub(mx));
                     e.intoByteBuffer(sb, off, NO);
                     sum += VecMath.addLanes(e);
                 }

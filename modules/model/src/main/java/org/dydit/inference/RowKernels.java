@@ -1,7 +1,6 @@
 package org.dydit.inference;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import org.dydit.engine.Par;
 import org.dydit.engine.VecMath;
 

@@ -3,6 +3,8 @@ package org.dydit.inference;
 import org.dydit.diffusion.AncestralSampler;
 import org.dydit.diffusion.GaussianDiffusion;
 import org.dydit.diffusion.NoiseSource;
+import org.dydit.engine.Par;
+import org.dydit.engine.VecMath;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTModel;
 
@@ -182,12 +184,12 @@ public final class SpeedupBenchmark {
         out.put("phase_s_dynamic", roundMap(dynPhases));
         out.put("steps", perStep);
         out.put("load_avg_end", loadAverage());
-        out.put("threads", Runtime.getRuntime().availableProcessors());
+        out.put("threads", Par.threads());   // what the kernels and the split products run on
         String wait = System.getenv("OMP_WAIT_POLICY");
         out.put("omp_wait_policy", wait == null ? "unset" : wait);
         out.put("product_call", "matmul op, native context kept per (input, weight, output), rows split over the kernel threads");
         out.put("vector_kernels", Vec.ON);
-        out.put("vector_helpers_inlined", org.dydit.engine.VecMath.forcedInline());
+        out.put("vector_helpers_inlined", VecMath.forcedInline());
         return out;
     }
 
