@@ -20,7 +20,9 @@ import java.util.concurrent.Callable;
                 + "dynamic against static (same engine at full width, every token), in one process, repeated; print "
                 + "flops_ratio (dynamic/static MACs of the decisions taken, routers included), speedup (median), "
                 + "efficiency = speedup x flops_ratio and static_fraction_of_peak (static GFLOP/s over the best "
-                + "float32 2048x384x1536 gemm).",
+                + "float32 2048x384x1536 gemm). At a batch above 1 the same inputs' first sample is timed at batch 1 "
+                + "too (speedup_batch1). Every repeat's times, phases, allocated MB and JIT time are in the JSON "
+                + "(*_all); vector_boxing_suspected flags a run whose kernels allocated like out-of-line vector code.",
                 "Without --model-dir the model is the named size with the committed router recipe "
                         + "(docs/performance.md) aimed at --lambda. The machine should be otherwise idle: load averages are reported."})
 final class BenchSpeedupCommand implements Callable<Integer> {
@@ -39,7 +41,8 @@ final class BenchSpeedupCommand implements Callable<Integer> {
     @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "Samples per forward (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--repeats", paramLabel = "N", defaultValue = "3", description = "Timed repeats, at least 1 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--repeats", paramLabel = "N", defaultValue = "" + SpeedupBenchmark.DEFAULT_REPEATS,
+            description = "Timed repeats, at least 1 (default ${DEFAULT-VALUE}); the speedup is their median.")
     int repeats;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the recipe weights, noise and labels.")
@@ -63,6 +66,7 @@ final class BenchSpeedupCommand implements Callable<Integer> {
         int[] timesteps = SpeedupBenchmark.timedTimesteps(250, 25);
         DiTModel m;
         String note;
+        double recipeS = 0;
         if (modelDir != null) {
             m = DiTModel.load(modelDir);
             if (!m.config().dynamic()) {
@@ -72,11 +76,14 @@ final class BenchSpeedupCommand implements Callable<Integer> {
         } else {
             DiTConfig cfg = DiTConfig.preset(model).withDynamic(true);
             log.accept("building " + model + " with the router recipe for lambda " + lambda);
+            long t0 = System.nanoTime();
             m = RouterRecipe.build(cfg, lambda, timesteps, seed, log);
+            recipeS = (System.nanoTime() - t0) / 1e9;
             if (saveModel != null) m.save(saveModel);
             note = "Dy" + (model.startsWith("Dy") ? model.substring(2) : model) + ", router recipe (seed " + seed + ")";
         }
         Map<String, Object> r = SpeedupBenchmark.run(m, note, lambda, batch, repeats, timesteps, seed, log);
+        if (modelDir == null) r.put("recipe_s", Math.round(recipeS * 10) / 10.0);
         spec.commandLine().getOut().println(Json.write(r));
         return Main.EXIT_OK;
     }
