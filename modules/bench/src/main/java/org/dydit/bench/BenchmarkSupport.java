@@ -87,4 +87,12 @@ public final class BenchmarkSupport {
         java.lang.management.CompilationMXBean c = java.lang.management.ManagementFactory.getCompilationMXBean();
         return c != null && c.isCompilationTimeMonitoringSupported() ? c.getTotalCompilationTime() : -1;
     }
+
+    /** CPU seconds this process has used so far (all threads); NaN where the JVM cannot tell. */
+    public static double processCpuSeconds() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (!(os instanceof com.sun.management.OperatingSystemMXBean o)) return Double.NaN;
+        long ns = o.getProcessCpuTime();
+        return ns < 0 ? Double.NaN : ns / 1e9;
+    }
 }

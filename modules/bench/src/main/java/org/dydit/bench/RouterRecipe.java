@@ -153,8 +153,12 @@ public final class RouterRecipe {
     /** Ridge least squares of every width router on [E_t, 1], t = 0..999, to 20 (τ − t/1000). */
     private static void fitWidthRouters(DiTConfig cfg, LinkedHashMap<String, Tensor> w, double level) {
         int d = cfg.hiddenSize(), h = cfg.numHeads(), n = d + 1;
-        DynamicWeights iw = new DynamicWeights(cfg.withDynamic(false), w);
-        TimestepWidths tw = new TimestepWidths(cfg.withDynamic(false), iw, false);
+        // E_t reads the timestep embedder only: convert a one-block view of the weights, not every block (DiT-XL/2
+        // has 675M floats)
+        DiTConfig oneBlock = new DiTConfig(cfg.inputSize(), cfg.patchSize(), cfg.inChannels(), d, 1, h, cfg.numClasses(),
+                cfg.learnSigma(), cfg.classDropoutProb(), cfg.mlpRatio(), false);
+        DynamicWeights iw = new DynamicWeights(oneBlock, w);
+        TimestepWidths tw = new TimestepWidths(oneBlock, iw, false);
         double[][] feats = new double[1000][n];
         for (int t = 0; t < 1000; t++) {
             float[] e = tw.timestepEmbedding(t);

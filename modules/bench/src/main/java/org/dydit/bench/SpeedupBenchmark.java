@@ -23,6 +23,7 @@ import java.util.function.Consumer;
 import static org.dydit.bench.BenchmarkSupport.gemmReference;
 import static org.dydit.bench.BenchmarkSupport.loadAverage;
 import static org.dydit.bench.BenchmarkSupport.median;
+import static org.dydit.bench.BenchmarkSupport.processCpuSeconds;
 import static org.dydit.bench.BenchmarkSupport.round;
 import static org.dydit.bench.BenchmarkSupport.roundAll;
 
@@ -73,7 +74,6 @@ public final class SpeedupBenchmark {
         if (repeats < 1) throw new IllegalArgumentException("repeats must be positive: " + repeats);
         DiTConfig cfg = model.config();
         Map<String, Object> out = new LinkedHashMap<>();
-        Map<String, Double> wall = new LinkedHashMap<>();   // where the run's own time goes
         out.put("benchmark", "speedup");
         out.put("model", modelNote);
         out.put("batch", batch);
@@ -83,9 +83,9 @@ public final class SpeedupBenchmark {
         out.put("repeats", repeats);
         out.put("load_avg_start", loadAverage());
         log.accept("gemm reference: 2048x384x1536 float32 into preallocated C- and F-order outputs");
-        long clock = System.nanoTime();
+        RunClock clock = new RunClock();
         double[] gemm = gemmReference();
-        clock = lap(wall, "gemm_reference", clock);
+        clock.lap("gemm_reference");
 
         // one full DDPM chain (the respaced process the timed timesteps come from), driven by the dynamic model: its
         // inputs at the timed steps are recorded and replayed to both engines in the timed repeats
@@ -104,7 +104,7 @@ public final class SpeedupBenchmark {
         SpeedupTiming main, one = null;
         try (DynamicEngine dyn = new DynamicEngine(model, DynamicEngine.Mode.DYNAMIC);
              DynamicEngine stat = new DynamicEngine(model, DynamicEngine.Mode.STATIC)) {
-            clock = lap(wall, "engines", clock);
+            clock.lap("engines");
             int[] all = new int[full.numTimesteps()];
             for (int k = 0; k < all.length; k++) all[k] = full.originalTimestep(k);
             dyn.prepare(all);
@@ -113,9 +113,9 @@ public final class SpeedupBenchmark {
             // the static engine also runs (untimed) at the kept steps, so both are warm when the timing starts
             float[][] inputs = TrajectoryInputs.record(dyn, sampler, noise, shape, labels, descending,
                     (x, t) -> stat.forward(x, shape, t, labels), log);
-            clock = lap(wall, "chain", clock);
+            clock.lap("chain");
             main = SpeedupTiming.measure(dyn, stat, inputs, shape, labels, descending, repeats, "batch " + batch, log);
-            clock = lap(wall, "timed_batch", clock);
+            clock.lap("timed_batch");
             if (batch > 1) {
                 // sample 0's inputs: its noise and label depend on (seed, 0) only, as in a batch-1 chain
                 int per = cfg.inChannels() * cfg.inputSize() * cfg.inputSize();
@@ -123,12 +123,12 @@ public final class SpeedupBenchmark {
                 for (int i = 0; i < steps; i++) first[i] = Arrays.copyOf(inputs[i], per);
                 long[] shape1 = {1, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
                 one = SpeedupTiming.measure(dyn, stat, first, shape1, new int[]{labels[0]}, descending, repeats, "batch 1", log);
-                clock = lap(wall, "timed_batch1", clock);
+                clock.lap("timed_batch1");
             }
         }
         // the reference again after the runs, best kept: one reading taken during a load burst would understate it
         double[] again = gemmReference();
-        lap(wall, "gemm_reference", clock);
+        clock.lap("gemm_reference");
         gemm[0] = Math.max(gemm[0], again[0]);
         gemm[1] = Math.max(gemm[1], again[1]);
         double peak = Math.max(gemm[0], gemm[1]);
@@ -176,7 +176,8 @@ public final class SpeedupBenchmark {
         main.putRepeats(out);
         out.put("vector_boxing_suspected", main.boxing() || (one != null && one.boxing()));
         out.put("peak_rss_gb", round(TrainBenchmark.peakRssGiB(), 3));
-        out.put("run_s", roundMap(wall));
+        out.put("run_s", roundMap(clock.wall));
+        out.put("run_cpu_s", roundMap(clock.cpu));   // on a loaded machine the wall times above stretch, these less
         if (main.boxing() || (one != null && one.boxing())) {
             log.accept("WARNING: the Java kernels allocated like vector code running out of line (boxed vectors); "
                     + "this run's times are not the engine's: see allocated_mb_*_all");
@@ -184,10 +185,20 @@ public final class SpeedupBenchmark {
         return out;
     }
 
-    private static long lap(Map<String, Double> wall, String key, long since) {
-        long now = System.nanoTime();
-        wall.merge(key, (now - since) / 1e9, Double::sum);
-        return now;
+    /** Wall and process CPU seconds per part of the run (the CPU seconds stretch less on a loaded machine). */
+    private static final class RunClock {
+        final Map<String, Double> wall = new LinkedHashMap<>(), cpu = new LinkedHashMap<>();
+        private long wallMark = System.nanoTime();
+        private double cpuMark = processCpuSeconds();
+
+        void lap(String part) {
+            long now = System.nanoTime();
+            double c = processCpuSeconds();
+            wall.merge(part, (now - wallMark) / 1e9, Double::sum);
+            cpu.merge(part, c - cpuMark, Double::sum);
+            wallMark = now;
+            cpuMark = c;
+        }
     }
 
     /** The mean over repeats of per-repeat phase seconds. */

@@ -190,8 +190,8 @@ final class SpeedupTiming {
         out.put("dynamic_s_all", roundAll(dynTotals(), 4));
         List<Map<String, Double>> ps = new ArrayList<>(), pd = new ArrayList<>();
         for (int r = 0; r < repeats; r++) {
-            ps.add(round3(statPhases.get(r)));
-            pd.add(round3(dynPhases.get(r)));
+            ps.add(round4(statPhases.get(r)));
+            pd.add(round4(dynPhases.get(r)));
         }
         out.put("phase_s_static_all", ps);
         out.put("phase_s_dynamic_all", pd);
@@ -208,9 +208,9 @@ final class SpeedupTiming {
         return m;
     }
 
-    private static Map<String, Double> round3(Map<String, Double> m) {
+    private static Map<String, Double> round4(Map<String, Double> m) {
         Map<String, Double> r = new LinkedHashMap<>();
-        m.forEach((k, v) -> r.put(k, round(v, 3)));
+        m.forEach((k, v) -> r.put(k, round(v, 4)));
         return r;
     }
 
