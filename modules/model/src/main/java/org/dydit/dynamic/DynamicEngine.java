@@ -585,6 +585,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
         matmul.close();
         if (buf != null) buf.close();
         buf = null;
+        slices.close();
         w.close();
     }
 }
