@@ -28,7 +28,7 @@ import static org.dydit.bench.BenchmarkSupport.roundAll;
 final class SpeedupTiming {
     /** Untimed passes at most: more are run while a pass spent over {@link #WARM_JIT_SHARE} of its time compiling. */
     static final int MAX_WARMUP = 3;
-    static final double WARM_JIT_SHARE = 0.05;
+    static final double WARM_JIT_SHARE = 0.01;
 
     private final int steps, repeats, batch;
     private final long boxingBytesPerForward;
@@ -48,9 +48,10 @@ final class SpeedupTiming {
         allocDyn = new double[repeats];
         allocStat = new double[repeats];
         jitMs = new double[repeats];
-        // a forward allocates its adaLN outputs ((depth + 1) x B x 6D floats) and small scratch; a kernel that boxes
-        // its vectors allocates at least one 16-lane box per vector op, over every token row of every layer
-        boxingBytesPerForward = 256L * batch * cfg.hiddenSize() * cfg.depth();
+        // a compiled forward allocates its adaLN outputs and per-call scratch (DiT-S/2: 1.5 MB at batch 1, 2.2 MB at
+        // batch 8); kernels that box their vectors allocate a box of about 96 bytes per vector operation, dozens per
+        // 16 floats of every residual row of every layer. The bar: 16 MB plus one box per 16 floats of one pass.
+        boxingBytesPerForward = (16L << 20) + 6L * batch * cfg.tokens() * cfg.hiddenSize() * cfg.depth();
     }
 
     /** Runs the warm-up and {@code repeats} timed repeats over {@code inputs} (one per timestep, descending). */
