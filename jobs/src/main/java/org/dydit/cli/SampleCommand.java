@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
 /** {@code dydit sample}: class-conditional samples of a model folder on the inference engine, single process. */
 @Command(name = "sample", mixinStandardHelpOptions = true,
         description = {"Draw N class-conditional samples on the inference engine (a DyDiT runs dynamically: only its "
-                + "active heads, channel groups and tokens are computed) and write %06d.png per sample and an "
+                + "active heads, channel groups and tokens are computed) and write %%06d.png per sample and an "
                 + "ADM-style samples.npz (arr_0, uint8, N x H x W x 3) into --out.",
                 "Sample i's noise and label depend only on (--seed, i): the same samples come out whatever --batch. "
                         + "Pixel-space models only (1 or 3 channels; a 1-channel model writes greyscale PNGs and repeats "
