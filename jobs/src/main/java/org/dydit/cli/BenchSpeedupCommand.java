@@ -75,7 +75,8 @@ final class BenchSpeedupCommand implements Callable<Integer> {
             log.accept("building " + name + " with the router recipe for lambda " + lambda);
             m = RouterRecipe.build(cfg, lambda, timesteps, seed.seed(), log);
             if (saveModel != null) m.save(saveModel);
-            note = "Dy" + (name.startsWith("Dy") ? name.substring(2) : name) + ", router recipe (seed " + seed.seed() + ")";
+            String dyName = name.startsWith("Dy") ? name : name.startsWith("DiT") ? "Dy" + name : "DyDiT " + name;
+            note = dyName + ", router recipe (seed " + seed.seed() + ")";
         }
         Map<String, Object> r = SpeedupBenchmark.run(m, note, lambda, batch, repeats, timesteps, seed.seed(), log);
         spec.commandLine().getOut().println(Json.write(r));
