@@ -21,6 +21,8 @@ import java.util.concurrent.Callable;
 @Command(name = "flops", mixinStandardHelpOptions = true,
         description = {"Print the MACs (the papers' \"FLOPs\") of one forward pass of one sample as JSON: "
                 + "total gmacs and the embeddings, per-block adaLN/attention/MLP and final layer itemised.",
+                "The sizes come from a named model (--model) or a model folder's config.json (--model-dir), changed by "
+                        + "the size options (--input-size, --depth, --width, ...).",
                 "For a DyDiT model folder: the expected per-sample cost along real sampling trajectories (--steps, --n, "
                         + "--seed, --cfg): gmacs (static), gmacs_dynamic, flops_ratio (whole forward, routers included) and "
                         + "per_layer active heads and groups per step and token keep rate.",

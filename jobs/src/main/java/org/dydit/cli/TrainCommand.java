@@ -31,8 +31,11 @@ import java.util.concurrent.Callable;
         description = {"Train a DiT in this process on the hand-written engine (AdamW, gradient clipping, EMA) and "
                 + "write checkpoints (model/ with the EMA weights + train_state.*). Prints a JSON summary on stdout; "
                 + "progress goes to stderr.",
+                "Model: a fresh paper-initialised one of a named size (--model) or of a config.json (--config), "
+                        + "changed by the size options (--depth, --width, ...); the weights of a model folder "
+                        + "(--model-dir); or a training checkpoint to continue (--resume).",
                 "Data: a dataset folder written by 'dydit prep' (--data DIR, read into memory; a fresh model takes "
-                        + "in_channels, input_size and num_classes from its manifest) or a synthetic in-memory "
+                        + "in_channels, input_size and num_classes from its manifest unless given) or a synthetic in-memory "
                         + "class-conditional latent set (--data synthetic, the default)."})
 final class TrainCommand implements Callable<Integer> {
 
