@@ -5,7 +5,9 @@ import org.dydit.bench.RouterRecipe;
 import org.dydit.bench.SpeedupBenchmark;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTModel;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -24,16 +26,17 @@ import java.util.concurrent.Callable;
                 + "float32 2048x384x1536 gemm). At a batch above 1 the same inputs' first sample is timed at batch 1 "
                 + "too (speedup_batch1). Every repeat's times, phases, allocated MB and JIT time are in the JSON "
                 + "(*_all); vector_boxing_suspected flags a run whose kernels allocated like out-of-line vector code.",
-                "Without --model-dir the model is the named size with the committed router recipe "
-                        + "(docs/performance.md) aimed at --lambda. The machine should be otherwise idle: load averages are reported."})
+                "--model-dir names a fine-tuned DyDiT folder to time. Without it the model is the named size (--model, "
+                        + "default DiT-S/2) with the committed router recipe (docs/performance.md) aimed at --lambda, "
+                        + "its weights drawn from --seed. The machine should be otherwise idle: load averages are reported."})
 final class BenchSpeedupCommand implements Callable<Integer> {
-    @Option(names = "--model", paramLabel = "NAME", defaultValue = "DiT-S/2",
-            description = "Model size for the router recipe, DiT-{S,B,L,XL}/{2,4,8} (default ${DEFAULT-VALUE}).")
-    String model;
+    /** The size of the recipe model; without --model: DiT-S/2. */
+    @ArgGroup(exclusive = false, multiplicity = "0..1")
+    ModelSource.Name model;
 
-    @Option(names = "--model-dir", paramLabel = "DIR",
-            description = "A fine-tuned DyDiT model folder to time instead of the recipe model.")
-    Path modelDir;
+    /** A fine-tuned DyDiT to time instead of the recipe model. */
+    @ArgGroup(exclusive = false, multiplicity = "0..1")
+    ModelSource.Folder folder;
 
     @Option(names = "--lambda", paramLabel = "L", defaultValue = "0.5",
             description = "Target FLOPs ratio of the recipe (default ${DEFAULT-VALUE}).")
@@ -46,8 +49,8 @@ final class BenchSpeedupCommand implements Callable<Integer> {
             description = "Timed repeats, at least 1 (default ${DEFAULT-VALUE}); the speedup is their median.")
     int repeats;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the recipe weights, noise and labels.")
-    long seed;
+    @Mixin
+    SeedOption seed;
 
     @Option(names = "--save-model", paramLabel = "DIR", description = "Also write the recipe model as a model folder.")
     Path saveModel;
@@ -68,25 +71,24 @@ final class BenchSpeedupCommand implements Callable<Integer> {
         DiTModel m;
         String note;
         double recipeS = 0, recipeCpuS = 0;
-        if (modelDir != null) {
-            m = DiTModel.load(modelDir);
-            if (!m.config().dynamic()) {
-                throw new IllegalArgumentException("model folder " + modelDir + " holds a DiT (\"dynamic\": false), not a DyDiT");
-            }
-            note = "DyDiT from " + modelDir.toAbsolutePath();
+        if (folder != null) {
+            m = folder.loadDyDiT();
+            note = "DyDiT from " + folder.dir.toAbsolutePath();
         } else {
-            DiTConfig cfg = DiTConfig.preset(model).withDynamic(true);
-            log.accept("building " + model + " with the router recipe for lambda " + lambda);
+            String name = model == null ? "DiT-S/2" : model.name;
+            DiTConfig cfg = ModelSource.preset(name).withDynamic(true);
+            log.accept("building " + name + " with the router recipe for lambda " + lambda);
             long t0 = System.nanoTime();
             double c0 = BenchmarkSupport.processCpuSeconds();
-            m = RouterRecipe.build(cfg, lambda, timesteps, seed, log);
+            m = RouterRecipe.build(cfg, lambda, timesteps, seed.seed(), log);
             recipeS = (System.nanoTime() - t0) / 1e9;
             recipeCpuS = BenchmarkSupport.processCpuSeconds() - c0;
             if (saveModel != null) m.save(saveModel);
-            note = "Dy" + (model.startsWith("Dy") ? model.substring(2) : model) + ", router recipe (seed " + seed + ")";
+            String dyName = name.startsWith("Dy") ? name : name.startsWith("DiT") ? "Dy" + name : "DyDiT " + name;
+            note = dyName + ", router recipe (seed " + seed.seed() + ")";
         }
-        Map<String, Object> r = SpeedupBenchmark.run(m, note, lambda, batch, repeats, timesteps, seed, log);
-        if (modelDir == null) {   // the recipe model's build, before the benchmark's own run_s
+        Map<String, Object> r = SpeedupBenchmark.run(m, note, lambda, batch, repeats, timesteps, seed.seed(), log);
+        if (folder == null) {   // the recipe model's build, before the benchmark's own run_s
             r.put("recipe_s", BenchmarkSupport.round(recipeS, 1));
             r.put("recipe_cpu_s", BenchmarkSupport.round(recipeCpuS, 1));
         }
