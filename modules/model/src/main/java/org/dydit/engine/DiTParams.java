@@ -5,6 +5,7 @@ import org.dydit.formats.SafeTensors;
 import org.dydit.formats.SafeTensorsWriter;
 import org.dydit.formats.Tensor;
 import org.dydit.model.DiTConfig;
+import org.dydit.model.DiTInit;
 import org.dydit.model.DiTKeys;
 import org.dydit.model.NdTensors;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -78,16 +79,38 @@ public final class DiTParams {
 
     /** Copies every key of this layout from {@code weights}; a missing key or a shape mismatch names the key. */
     public void load(Map<String, Tensor> weights) {
-        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-            Tensor t = weights.get(e.getKey());
-            if (t == null) throw new IllegalArgumentException("weights have no tensor '" + e.getKey() + "'");
-            if (!Arrays.equals(t.shape(), e.getValue())) {
-                throw new IllegalArgumentException("tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
-                        + ", expected " + Arrays.toString(e.getValue()));
-            }
-            INDArray v = views.get(e.getKey());
-            if (v != null) v.assign(NdTensors.toNd(t, dtype).reshape('c', v.shape()));
+        for (String key : shapes.keySet()) {
+            Tensor t = weights.get(key);
+            if (t == null) throw new IllegalArgumentException("weights have no tensor '" + key + "'");
+            set(key, t);
         }
+    }
+
+    /** Copies {@code t} into key {@code key}; an unknown key or a shape mismatch names the key. */
+    public void set(String key, Tensor t) {
+        long[] shape = shapes.get(key);
+        if (shape == null) throw new IllegalArgumentException("no parameter '" + key + "'");
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new IllegalArgumentException("tensor '" + key + "' has shape " + Arrays.toString(t.shape())
+                    + ", expected " + Arrays.toString(shape));
+        }
+        INDArray v = views.get(key);
+        if (v == null) return;
+        INDArray a = NdTensors.toNd(t, dtype);
+        v.assign(a.reshape('c', v.shape()));
+        a.close();   // off-heap: freed now rather than at some later GC, so loading a large model does not pile them up
+    }
+
+    /**
+     * Freshly initialised parameters ({@link DiTInit}, the same values as {@code DiTModel.init}), filled one key at
+     * a time so that no state dict of the whole model is built on the heap.
+     */
+    public static DiTParams init(DiTConfig config, long seed, DataType dtype) {
+        DiTParams p = zeros(config, dtype);
+        DiTInit.forEach(config, seed, (key, t) -> {
+            if (p.has(key)) p.set(key, t);
+        });
+        return p;
     }
 
     /**
@@ -102,8 +125,7 @@ public final class DiTParams {
                 throw new IllegalArgumentException(file.path() + ": tensor '" + name + "' has shape "
                         + Arrays.toString(file.shape(name)) + ", expected " + Arrays.toString(e.getValue()));
             }
-            INDArray v = views.get(e.getKey());
-            if (v != null) v.assign(NdTensors.toNd(file.get(name), dtype).reshape('c', v.shape()));
+            set(e.getKey(), file.get(name));
         }
     }
 
