@@ -1,9 +1,10 @@
 package org.dydit.cli;
 
 import org.dydit.engine.DiTParams;
-import org.dydit.train.EngineTrainer;
 import org.dydit.train.SyntheticLatents;
 import org.dydit.train.TrainCheckpoint;
+import org.dydit.train.Trainer;
+import org.dydit.train.TrainerSettings;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTModel;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -47,7 +48,7 @@ final class TrainCommand implements Callable<Integer> {
         @Option(names = "--model-dir", paramLabel = "DIR", description = "Start from the weights of this model folder.")
         Path modelDir;
 
-        @Option(names = "--resume", paramLabel = "DIR", description = "Continue from this training checkpoint folder.")
+        @Option(names = "--resume", paramLabel = "DIR", description = "Continue from this training checkpoint folder (its objective, DiT or DyDiT, and recipe come with it).")
         Path resume;
     }
 
@@ -144,7 +145,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--in-channels/--input-size/--num-classes/--patch/--depth/--width/--heads "
                     + "shape a fresh model (--model or --config), not --model-dir or --resume");
         }
-        EngineTrainer tr;
+        Trainer tr;
         if (start.resume != null) {
             tr = TrainCheckpoint.load(start.resume);
             err.printf("train: resumed %s at step %d%n", start.resume, tr.step());
@@ -159,10 +160,10 @@ final class TrainCommand implements Callable<Integer> {
                 cfg = fresh(cfg, dataset);
                 m = DiTModel.init(cfg, seed);
             }
-            EngineTrainer.Settings s = new EngineTrainer.Settings(lr, beta1, beta2, adamEps, weightDecay, clipNorm, emaDecay, seed);
-            tr = new EngineTrainer(DiTParams.of(m.config(), m.weights(), DataType.FLOAT), s);
+            TrainerSettings s = new TrainerSettings(lr, beta1, beta2, adamEps, weightDecay, clipNorm, emaDecay, seed);
+            tr = Trainer.dit(DiTParams.of(m.config(), m.weights(), DataType.FLOAT), s);
         }
-        try (EngineTrainer trainer = tr) {
+        try (Trainer trainer = tr) {
             DiTConfig cfg = trainer.config();
             SyntheticLatents set = null;
             if (dataset != null) dataset.requireFits(cfg);
@@ -177,7 +178,7 @@ final class TrainCommand implements Callable<Integer> {
             while (trainer.step() < steps) {
                 if (dataset != null) dataset.batch(trainer.settings().seed(), trainer.step(), x0, y);
                 else set.batch(trainer.step(), x0, y);
-                EngineTrainer.StepResult r = trainer.step(x0, y);
+                Trainer.StepResult r = trainer.step(x0, y);
                 if (!Double.isFinite(r.loss())) {
                     throw new IllegalStateException("loss is " + r.loss() + " at step " + r.step() + "; last checkpoint is kept");
                 }
@@ -186,8 +187,10 @@ final class TrainCommand implements Callable<Integer> {
                 window += r.loss();
                 inWindow++;
                 if (logEvery > 0 && (r.step() % logEvery == 0 || r.step() == steps)) {
-                    err.printf("train: step %d/%d  loss %.4f (mean of last %d: %.4f)  mse %.4f  vb %.4f  |g| %.3g  %.2f s/step%n",
-                            r.step(), steps, r.loss(), inWindow, window / inWindow, r.mse(), r.vb(), r.gradNorm(),
+                    StringBuilder terms = new StringBuilder();
+                    r.terms().forEach((k, v) -> terms.append(String.format("  %s %.4f", k, v)));
+                    err.printf("train: step %d/%d  loss %.4f (mean of last %d: %.4f)%s  |g| %.3g  %.2f s/step%n",
+                            r.step(), steps, r.loss(), inWindow, window / inWindow, terms, r.gradNorm(),
                             (System.nanoTime() - t0) / 1e9 / (r.step() - startStep));
                     err.flush();
                     window = 0;

@@ -1,6 +1,7 @@
 package org.dydit.engine;
 
 import org.dydit.formats.DType;
+import org.dydit.kernels.Buf;
 import org.dydit.formats.SafeTensors;
 import org.dydit.formats.SafeTensorsWriter;
 import org.dydit.formats.Tensor;
