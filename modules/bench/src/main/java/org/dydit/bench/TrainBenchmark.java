@@ -13,6 +13,7 @@ import org.dydit.train.SyntheticLatents;
 import org.dydit.diffusion.TrainingRandom;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTGraph;
+import org.dydit.model.DiTKeys;
 import org.dydit.model.DiTModel;
 import org.dydit.model.flops.DiTFlops;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -93,7 +94,10 @@ public final class TrainBenchmark {
                 DiTConfig dyn = cfg.withDynamic(true);
                 // stage 2 from the first step, λ = 0.5 (the target only moves the decisions, not the work)
                 DyDiTRecipe recipe = DyDiTRecipe.paper(0.5, seed).withCompleteSteps(0);
-                try (Trainer tr = Trainer.dydit(DiTParams.init(dyn, seed, DataType.FLOAT), recipe)) {
+                DiTParams w = DiTParams.init(dyn, seed, DataType.FLOAT);
+                // router biases 0 instead of the initial 15/35: mixed decisions, as in stage 2 of a run
+                for (String key : w.keys()) if (DiTKeys.isRouterKey(key) && key.endsWith(".bias")) w.get(key).assign(0);
+                try (Trainer tr = Trainer.dydit(w, recipe)) {
                     dyditRun = time("DyDiT", tr, batch, warmup, steps, seed, log);
                 }
             }

@@ -28,7 +28,7 @@ class TrainBenchmarkTest {
         Map<String, Object> phases = (Map<String, Object>) d.get("phase_s_per_step");
         assertTrue((double) phases.get("routers") > 0, "the routers ran: " + phases);
         double flops = (double) d.get("flops_ratio_last");
-        assertTrue(flops > 0 && flops <= 1, "FLOPs ratio " + flops);
+        assertTrue(flops > 0 && flops < 1, "mixed decisions: FLOPs ratio " + flops);
         for (String k : List.of("peak_rss_gb", "peak_rss_gb_dit_part")) {
             assertTrue((double) r.get(k) > 0.05, k + " = " + r.get(k));
         }
