@@ -1,6 +1,6 @@
 package org.dydit.cli;
 
-import org.dydit.engine.TrainBenchmark;
+import org.dydit.bench.TrainBenchmark;
 import org.dydit.model.DiTConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -1,7 +1,7 @@
 package org.dydit.cli;
 
-import org.dydit.inference.RouterRecipe;
-import org.dydit.inference.SpeedupBenchmark;
+import org.dydit.bench.RouterRecipe;
+import org.dydit.bench.SpeedupBenchmark;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTModel;
 import picocli.CommandLine.Command;

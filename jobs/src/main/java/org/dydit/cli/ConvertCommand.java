@@ -1,6 +1,6 @@
 package org.dydit.cli;
 
-import org.dydit.dydit.DyDiTConversion;
+import org.dydit.conversion.DyDiTConversion;
 import org.dydit.model.DiTModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

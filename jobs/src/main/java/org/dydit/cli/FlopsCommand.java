@@ -1,6 +1,6 @@
 package org.dydit.cli;
 
-import org.dydit.dydit.TrajectoryFlops;
+import org.dydit.sample.TrajectoryFlops;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTModel;
 import org.dydit.model.flops.FlopsReport;

@@ -1,7 +1,7 @@
 package org.dydit.cli;
 
-import org.dydit.dydit.DyDiTForward;
-import org.dydit.dydit.DyDiTOutput;
+import org.dydit.model.DyDiTForward;
+import org.dydit.model.DyDiTOutput;
 import org.dydit.formats.SafeTensors;
 import org.dydit.formats.SafeTensorsWriter;
 import org.dydit.formats.Tensor;

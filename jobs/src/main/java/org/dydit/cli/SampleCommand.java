@@ -1,7 +1,7 @@
 package org.dydit.cli;
 
-import org.dydit.inference.InferenceEngine;
-import org.dydit.inference.SampleGenerator;
+import org.dydit.dynamic.DynamicEngine;
+import org.dydit.sample.SampleGenerator;
 import org.dydit.model.DiTModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -74,10 +74,10 @@ final class SampleCommand implements Callable<Integer> {
         SampleGenerator.Settings s = new SampleGenerator.Settings(n, steps, cfg, seed, batch, kind, eta, ys);
         if (Files.exists(out) && !Files.isDirectory(out)) throw new IllegalArgumentException("--out " + out + " exists and is not a folder");
         DiTModel model = DiTModel.load(modelDir);
-        InferenceEngine.Mode mode = model.config().dynamic() && !full ? InferenceEngine.Mode.DYNAMIC : InferenceEngine.Mode.STATIC;
+        DynamicEngine.Mode mode = model.config().dynamic() && !full ? DynamicEngine.Mode.DYNAMIC : DynamicEngine.Mode.STATIC;
         var err = spec.commandLine().getErr();
         SampleGenerator.Result r;
-        try (InferenceEngine e = new InferenceEngine(model, mode)) {
+        try (DynamicEngine e = new DynamicEngine(model, mode)) {
             r = SampleGenerator.run(e, s, 0, n, out, line -> {
                 err.println("sample: " + line);
                 err.flush();

@@ -1,9 +1,9 @@
 package org.dydit.cli;
 
 import org.dydit.engine.DiTParams;
-import org.dydit.engine.EngineTrainer;
-import org.dydit.engine.SyntheticLatents;
-import org.dydit.engine.TrainCheckpoint;
+import org.dydit.train.EngineTrainer;
+import org.dydit.train.SyntheticLatents;
+import org.dydit.train.TrainCheckpoint;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTModel;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * command, one word a line) over a fake build whose jars are empty files with Maven-repository paths.
  */
 class LauncherTest {
-    private static final String INLINE_VECTOR_HELPERS = "-XX:CompileCommand=inline,org.dydit.engine.VecMath::*";
+    private static final String INLINE_VECTOR_HELPERS = "-XX:CompileCommand=inline,org.dydit.kernels.VecMath::*";
 
 
     @TempDir

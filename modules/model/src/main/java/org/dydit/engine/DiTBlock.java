@@ -1,5 +1,8 @@
 package org.dydit.engine;
 
+import org.dydit.kernels.Buf;
+import org.dydit.kernels.Kernels;
+import org.dydit.kernels.Mm;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import static org.dydit.engine.Profile.Phase.ELEMENTWISE;

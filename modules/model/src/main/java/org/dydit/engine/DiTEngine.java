@@ -1,5 +1,9 @@
 package org.dydit.engine;
 
+import org.dydit.kernels.Buf;
+import org.dydit.kernels.Kernels;
+import org.dydit.kernels.Mm;
+import org.dydit.kernels.Par;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTKeys;
 import org.dydit.model.PositionEmbedding;

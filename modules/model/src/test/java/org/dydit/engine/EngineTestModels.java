@@ -12,11 +12,11 @@ import java.util.Map;
 import java.util.Random;
 
 /** Tiny configs, random weights and inputs for engine tests. */
-final class EngineTestModels {
+public final class EngineTestModels {
     private EngineTestModels() {}
 
     /** input 8, patch 2 (16 tokens), 3 channels, width 32, 2 blocks, 4 heads, 5 classes. */
-    static DiTConfig tiny() {
+    public static DiTConfig tiny() {
         return new DiTConfig(8, 2, 3, 32, 2, 4, 5, true, 0.1, 4.0, false);
     }
 
@@ -24,7 +24,7 @@ final class EngineTestModels {
      * Gaussian weights of fan-in scale for every tensor, including the ones the paper zero-initialises (adaLN,
      * final layer), so that every parameter influences the output.
      */
-    static LinkedHashMap<String, Tensor> randomWeights(DiTConfig cfg, long seed) {
+    public static LinkedHashMap<String, Tensor> randomWeights(DiTConfig cfg, long seed) {
         Random r = new Random(seed);
         LinkedHashMap<String, Tensor> w = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : DiTKeys.expected(cfg).entrySet()) {
@@ -38,7 +38,7 @@ final class EngineTestModels {
         return w;
     }
 
-    static INDArray gaussian(DataType dt, long seed, long... shape) {
+    public static INDArray gaussian(DataType dt, long seed, long... shape) {
         Random r = new Random(seed);
         long n = 1;
         for (long s : shape) n *= s;
@@ -47,7 +47,7 @@ final class EngineTestModels {
         return Nd4j.create(v, shape, 'c').castTo(dt);
     }
 
-    static INDArray uniform(DataType dt, long seed, double lo, double hi, long... shape) {
+    public static INDArray uniform(DataType dt, long seed, double lo, double hi, long... shape) {
         Random r = new Random(seed);
         long n = 1;
         for (long s : shape) n *= s;

@@ -1,0 +1,2 @@
+/** Image decoding and ADM's centre crop with PIL-equal resampling. */
+package org.dydit.prep.image;

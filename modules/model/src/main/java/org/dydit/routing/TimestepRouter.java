@@ -1,0 +1,67 @@
+package org.dydit.routing;
+
+import org.dydit.kernels.Buf;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * TDW's width router of one block on the engine ({@code attn_rate} or {@code mlp_rate}): logits
+ * {@code Linear(D → H−1)(E_t)}, binarised by {@link GumbelSigmoid}, written as the (B, H) mask
+ * {@code [1, m_1..m_{H−1}]} (head / channel group 0 always on). Backward: the straight-through gradient of the
+ * mask reaches the router's weight and bias and E_t. Tiny (B·(H−1)·D), so plain loops.
+ */
+final class TimestepRouter {
+    private final INDArray w, b;        // (H-1, D), (H-1)
+    private final int heads, d;
+    private double[] logits = new double[0];
+
+    TimestepRouter(INDArray weight, INDArray bias, int heads, int d) {
+        this.w = weight;
+        this.b = bias;
+        this.heads = heads;
+        this.d = d;
+    }
+
+    /** Fills {@code mask} (B, H) from E_t (B, D); {@code noise} (B·(H−1)) or null in evaluation. */
+    void forward(INDArray tEmb, double[] noise, INDArray mask) {
+        Buf e = Buf.of(tEmb), wb = Buf.of(w), bb = Buf.of(b), m = Buf.of(mask);
+        int batch = e.n / d, r = heads - 1;
+        if (logits.length != batch * r) logits = new double[batch * r];
+        for (int i = 0; i < batch; i++) {
+            m.set(i * heads, 1.0);
+            for (int k = 0; k < r; k++) {
+                double z = bb.get(k);
+                for (int j = 0; j < d; j++) z += wb.get(k * d + j) * e.get(i * d + j);
+                logits[i * r + k] = z;
+                m.set(i * heads + 1 + k, GumbelSigmoid.decide(z, noise == null ? 0 : noise[i * r + k]));
+            }
+        }
+    }
+
+    /**
+     * From d loss / d mask (B, H) (plus {@code extra}, the same layout, or null): writes the weight and bias
+     * gradients (overwriting) and adds d loss / d E_t into {@code dTEmb}.
+     */
+    void backward(INDArray tEmb, INDArray dMask, double[] extra, double[] noise, double tau,
+                  INDArray gW, INDArray gB, INDArray dTEmb) {
+        Buf e = Buf.of(tEmb), dm = Buf.of(dMask), wb = Buf.of(w), gw = Buf.of(gW), gb = Buf.of(gB), de = Buf.of(dTEmb);
+        int batch = e.n / d, r = heads - 1;
+        double[] accW = new double[r * d];
+        double[] accB = new double[r];
+        for (int i = 0; i < batch; i++) {
+            for (int k = 0; k < r; k++) {
+                int mi = i * heads + 1 + k;
+                double g = dm.get(mi) + (extra == null ? 0 : extra[mi]);
+                double dz = g * GumbelSigmoid.steDerivative(logits[i * r + k], noise == null ? 0 : noise[i * r + k], tau);
+                accB[k] += dz;
+                for (int j = 0; j < d; j++) {
+                    accW[k * d + j] += dz * e.get(i * d + j);
+                    de.add(i * d + j, dz * wb.get(k * d + j));
+                }
+            }
+        }
+        for (int k = 0; k < r; k++) {
+            gb.set(k, accB[k]);
+            for (int j = 0; j < d; j++) gw.set(k * d + j, accW[k * d + j]);
+        }
+    }
+}

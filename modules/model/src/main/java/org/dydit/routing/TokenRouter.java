@@ -1,0 +1,100 @@
+package org.dydit.routing;
+
+import org.dydit.kernels.Buf;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * SDT's token router of one block on the engine: {@code Linear(D → D/16) → ReLU → Linear(D/16 → 1)} on every row of
+ * the residual stream after the attention update, binarised per token by {@link GumbelSigmoid}. The first layer
+ * is one gemm over all B·T rows into preallocated buffers; backward adds the router's d loss / d stream with a
+ * second gemm (beta 1) into the engine's gradient.
+ */
+final class TokenRouter {
+    private final INDArray w0, b0, w2, b2;   // (k, D), (k), (1, k), (1)
+    private final int d, k;
+    private INDArray pre, dPre;                // (M, k): pre-activation; its gradient
+    private double[] logits = new double[0];
+    private INDArray x1;                       // the stream of the last forward (an engine buffer, alive until the next forward)
+
+    TokenRouter(INDArray w0, INDArray b0, INDArray w2, INDArray b2) {
+        this.w0 = w0;
+        this.b0 = b0;
+        this.w2 = w2;
+        this.b2 = b2;
+        this.k = (int) w0.size(0);
+        this.d = (int) w0.size(1);
+    }
+
+    private void ensure(int rows, DataType dt) {
+        if (pre != null && pre.size(0) == rows && pre.dataType() == dt) return;
+        if (pre != null) {
+            pre.close();
+            dPre.close();
+        }
+        pre = Nd4j.create(dt, rows, k);
+        dPre = Nd4j.create(dt, rows, k);
+        logits = new double[rows];
+    }
+
+    /** Fills {@code mask} (B·T) from the stream {@code x1} (B·T, D); {@code noise} (B·T) or null in evaluation. */
+    void forward(INDArray x1, double[] noise, INDArray mask) {
+        int rows = (int) x1.size(0);
+        ensure(rows, x1.dataType());
+        this.x1 = x1;
+        Nd4j.gemm(x1, w0, pre, false, true, 1.0, 0.0);
+        Buf p = Buf.of(pre), bb0 = Buf.of(b0), ww2 = Buf.of(w2), m = Buf.of(mask);
+        double bias2 = Buf.of(b2).get(0);
+        for (int r = 0; r < rows; r++) {
+            double z = bias2;
+            for (int j = 0; j < k; j++) {
+                double v = p.get(r * k + j) + bb0.get(j);
+                p.set(r * k + j, v);
+                if (v > 0) z += ww2.get(j) * v;
+            }
+            logits[r] = z;
+            m.set(r, GumbelSigmoid.decide(z, noise == null ? 0 : noise[r]));
+        }
+    }
+
+    /**
+     * From d loss / d mask (B·T) plus {@code extra} (or null): writes the router's four gradients (overwriting) and
+     * adds d loss / d stream into {@code dx} (B·T, D).
+     */
+    void backward(INDArray dMask, double[] extra, double[] noise, double tau,
+                  INDArray gW0, INDArray gB0, INDArray gW2, INDArray gB2, INDArray dx) {
+        int rows = logits.length;
+        Buf p = Buf.of(pre), dp = Buf.of(dPre), dm = Buf.of(dMask), ww2 = Buf.of(w2);
+        double[] accW2 = new double[k];
+        double[] accB0 = new double[k];
+        double accB2 = 0;
+        for (int r = 0; r < rows; r++) {
+            double g = dm.get(r) + (extra == null ? 0 : extra[r]);
+            double dz = g * GumbelSigmoid.steDerivative(logits[r], noise == null ? 0 : noise[r], tau);
+            accB2 += dz;
+            for (int j = 0; j < k; j++) {
+                double v = p.get(r * k + j);
+                double dv = v > 0 ? dz * ww2.get(j) : 0;
+                if (v > 0) accW2[j] += dz * v;
+                accB0[j] += dv;
+                dp.set(r * k + j, dv);
+            }
+        }
+        Buf gw2 = Buf.of(gW2), gb0 = Buf.of(gB0);
+        for (int j = 0; j < k; j++) {
+            gw2.set(j, accW2[j]);
+            gb0.set(j, accB0[j]);
+        }
+        Buf.of(gB2).set(0, accB2);
+        Nd4j.gemm(dPre, x1, gW0, true, false, 1.0, 0.0);
+        Nd4j.gemm(dPre, w0, dx, false, false, 1.0, 1.0);
+    }
+
+    void close() {
+        if (pre != null) {
+            pre.close();
+            dPre.close();
+        }
+    }
+}

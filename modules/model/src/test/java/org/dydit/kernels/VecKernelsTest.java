@@ -1,0 +1,75 @@
+package org.dydit.kernels;
+
+import org.dydit.engine.EngineTestModels;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The Vector API float32 kernels compute what the scalar float64 kernels compute. */
+class VecKernelsTest {
+
+    @Test
+    void vectorKernelsAreActiveUnderTheBuildsJvmOptions() {
+        assertTrue(VecKernels.AVAILABLE, "the Vector API kernels are off: run the JVM with --add-modules=jdk.incubator.vector");
+    }
+
+    @Test
+    void vectorAndScalarKernelsAgree() {
+        int b = 2, t = 5, width = 72, groups = 4;   // 72 = 4 groups of 18: vector body plus scalar tails
+        INDArray f = EngineTestModels.gaussian(DataType.DOUBLE, 1, (long) b * t, width).muli(3);
+        INDArray bias = EngineTestModels.gaussian(DataType.DOUBLE, 2, width);
+        INDArray mask = EngineTestModels.uniform(DataType.DOUBLE, 3, 0, 1, b, groups);
+        INDArray dg = EngineTestModels.gaussian(DataType.DOUBLE, 4, (long) b * t, width);
+        // reference in float64 (scalar path)
+        INDArray fd = f.dup(), gd = f.like(), dgd = dg.dup();
+        Kernels.gelu(Buf.of(fd), Buf.of(bias), Buf.of(mask), groups, Buf.of(gd), t, width);
+        Kernels.geluBackward(Buf.of(fd), Buf.of(mask), groups, Buf.of(dgd), null, t, width);
+        // float32 (vector path when available)
+        INDArray ff = f.castTo(DataType.FLOAT), gf = ff.like(), dgf = dg.castTo(DataType.FLOAT);
+        Kernels.gelu(Buf.of(ff), Buf.of(bias.castTo(DataType.FLOAT)), Buf.of(mask.castTo(DataType.FLOAT)), groups, Buf.of(gf), t, width);
+        Kernels.geluBackward(Buf.of(ff), Buf.of(mask.castTo(DataType.FLOAT)), groups, Buf.of(dgf), null, t, width);
+        assertEquals(0, fd.castTo(DataType.FLOAT).sub(ff).amaxNumber().doubleValue(), 1e-5, "f + bias");
+        assertEquals(0, gd.castTo(DataType.FLOAT).sub(gf).amaxNumber().doubleValue(), 1e-5, "gelu");
+        assertEquals(0, dgd.castTo(DataType.FLOAT).sub(dgf).amaxNumber().doubleValue(), 1e-5, "gelu backward");
+
+        INDArray s = EngineTestModels.gaussian(DataType.DOUBLE, 5, 7, 40).muli(4);
+        INDArray dp = EngineTestModels.gaussian(DataType.DOUBLE, 6, 7, 40);
+        INDArray sd = s.dup(), dpd = dp.dup(), sf = s.castTo(DataType.FLOAT), dpf = dp.castTo(DataType.FLOAT);
+        Kernels.softmaxRows(Buf.of(sd), 40);
+        Kernels.softmaxRows(Buf.of(sf), 40);
+        assertEquals(0, sd.castTo(DataType.FLOAT).sub(sf).amaxNumber().doubleValue(), 1e-6, "softmax");
+        assertEquals(7.0, sf.sumNumber().doubleValue(), 1e-5, "softmax rows sum to 1");
+        Kernels.softmaxBackward(Buf.of(sd), Buf.of(dpd), 40);
+        Kernels.softmaxBackward(Buf.of(sf), Buf.of(dpf), 40);
+        assertEquals(0, dpd.castTo(DataType.FLOAT).sub(dpf).amaxNumber().doubleValue(), 1e-5, "softmax backward");
+    }
+
+    @Test
+    void layerNormModulateAgreesBetweenFloatAndDouble() {
+        int b = 3, t = 4, d = 48, stride = 6 * d;
+        INDArray x = EngineTestModels.gaussian(DataType.DOUBLE, 7, (long) b * t, d).muli(2).addi(0.5);
+        INDArray ada = EngineTestModels.gaussian(DataType.DOUBLE, 8, b, stride).muli(0.3);
+        INDArray dy = EngineTestModels.gaussian(DataType.DOUBLE, 9, (long) b * t, d);
+        INDArray dx0 = EngineTestModels.gaussian(DataType.DOUBLE, 10, (long) b * t, d);
+        INDArray[] dbl = ln(x, ada, dy, dx0, b, t, d, stride);
+        INDArray[] flt = ln(x.castTo(DataType.FLOAT), ada.castTo(DataType.FLOAT), dy.castTo(DataType.FLOAT),
+                dx0.castTo(DataType.FLOAT), b, t, d, stride);
+        String[] names = {"xhat", "rstd", "y", "dAda", "dx"};
+        for (int i = 0; i < names.length; i++) {
+            double err = dbl[i].castTo(DataType.FLOAT).sub(flt[i]).amaxNumber().doubleValue();
+            assertTrue(err < 2e-5 * Math.max(1, dbl[i].amaxNumber().doubleValue()), names[i] + " differs by " + err);
+        }
+    }
+
+    private static INDArray[] ln(INDArray x, INDArray ada, INDArray dy, INDArray dx0, int b, int t, int d, int stride) {
+        INDArray xhat = x.like(), rstd = org.nd4j.linalg.factory.Nd4j.create(x.dataType(), (long) b * t), y = x.like();
+        INDArray dAda = ada.like(), dx = dx0.dup();
+        Kernels.lnModulate(Buf.of(x), Buf.of(xhat), Buf.of(rstd), Buf.of(ada), stride, 3 * d, 4 * d, Buf.of(y), t, d, 1e-6);
+        Kernels.lnModulateBackward(Buf.of(dy), Buf.of(xhat), Buf.of(rstd), Buf.of(ada), stride, 3 * d, 4 * d, Buf.of(dAda), Buf.of(dx), t, d);
+        return new INDArray[]{xhat, rstd, y, dAda.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(3 * d, 5 * d)).dup(), dx};
+    }
+}

@@ -1,0 +1,2 @@
+/** Test helpers shared by every module: the golden fixture folder ({@link org.dydit.testkit.Golden}) and tolerances. */
+package org.dydit.testkit;

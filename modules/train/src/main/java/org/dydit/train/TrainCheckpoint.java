@@ -1,0 +1,161 @@
+package org.dydit.train;
+
+import org.dydit.engine.DiTParams;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.dydit.formats.SafeTensors;
+import org.dydit.formats.AtomicFolder;
+import org.dydit.formats.SafeTensorsWriter;
+import org.dydit.formats.Tensor;
+import org.dydit.model.DiTConfig;
+import org.dydit.model.DiTKeys;
+import org.dydit.model.DiTModel;
+import org.dydit.model.PositionEmbedding;
+import org.nd4j.linalg.api.buffer.DataType;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A training checkpoint folder:
+ * <pre>
+ *   model/                    the EMA weights as a model folder (config.json + model.safetensors), ready to sample
+ *   train_state.safetensors   raw weights, Adam first and second moments: "params.KEY", "adam_m.KEY", "adam_v.KEY"
+ *   train_state.json          step, optimiser settings, RNG (counter-based: seed + step), model config
+ * </pre>
+ * The folder is written under a temporary name beside the target and renamed into place only when complete, so a
+ * crash never leaves a half-written checkpoint and an existing one is replaced only by a complete one.
+ */
+public final class TrainCheckpoint {
+    private TrainCheckpoint() {}
+
+    public static final String MODEL_DIR = "model";
+    public static final String STATE_TENSORS = "train_state.safetensors";
+    public static final String STATE_JSON = "train_state.json";
+    public static final String FORMAT = "dydit-train-state/1";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public static void save(EngineTrainer tr, Path dir) throws IOException {
+        AtomicFolder.replace(dir, tmp -> writeInto(tr, tmp));
+    }
+
+    private static void writeInto(EngineTrainer tr, Path tmp) throws IOException {
+        DiTConfig cfg = tr.config();
+        LinkedHashMap<String, Tensor> emaW = tr.ema().toTensors();
+        emaW.put(DiTKeys.POS_EMBED, posEmbed(cfg));
+        DiTModel.of(cfg, emaW, "EMA weights at step " + tr.step(), "trainer config").save(tmp.resolve(MODEL_DIR));
+
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        put(state, "params.", tr.params());
+        put(state, "adam_m.", tr.adamM());
+        put(state, "adam_v.", tr.adamV());
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("step", Long.toString(tr.step()));
+        SafeTensorsWriter.write(tmp.resolve(STATE_TENSORS), state, meta);
+
+        ObjectNode j = JSON.createObjectNode();
+        j.put("format", FORMAT);
+        j.put("step", tr.step());
+        EngineTrainer.Settings s = tr.settings();
+        ObjectNode opt = j.putObject("optimizer");
+        opt.put("name", "AdamW");
+        opt.put("lr", s.lr());
+        opt.put("beta1", s.beta1());
+        opt.put("beta2", s.beta2());
+        opt.put("eps", s.eps());
+        opt.put("weight_decay", s.weightDecay());
+        opt.put("clip_norm", s.clipNorm());
+        opt.put("ema_decay", s.emaDecay());
+        ObjectNode rng = j.putObject("rng");
+        rng.put("kind", "counter (TrainingRandom: draws are functions of seed, step, sample)");
+        rng.put("seed", s.seed());
+        rng.put("next_step", tr.step());
+        j.set("config", JSON.valueToTree(cfg.toMap()));
+        Files.writeString(tmp.resolve(STATE_JSON), JSON.writeValueAsString(j) + "\n");
+    }
+
+    /** A trainer in exactly the saved state. Errors name the file and the key. */
+    public static EngineTrainer load(Path dir) throws IOException {
+        Path jsonFile = dir.resolve(STATE_JSON);
+        Path tensors = dir.resolve(STATE_TENSORS);
+        if (!Files.isRegularFile(jsonFile)) throw new IOException("not a training checkpoint: " + jsonFile + " is missing");
+        if (!Files.isRegularFile(tensors)) throw new IOException("not a training checkpoint: " + tensors + " is missing");
+        JsonNode j = JSON.readTree(jsonFile.toFile());
+        if (!FORMAT.equals(text(j, "format", jsonFile))) {
+            throw new IOException(jsonFile + ": key 'format' is '" + j.get("format").asText() + "', expected " + FORMAT);
+        }
+        Path cfgTmp = Files.createTempFile("dydit-config", ".json");
+        DiTConfig cfg;
+        try {
+            Files.writeString(cfgTmp, JSON.writeValueAsString(node(j, "config", jsonFile)));
+            cfg = DiTConfig.read(cfgTmp);
+        } finally {
+            Files.deleteIfExists(cfgTmp);
+        }
+        JsonNode opt = node(j, "optimizer", jsonFile);
+        JsonNode rng = node(j, "rng", jsonFile);
+        EngineTrainer.Settings s = new EngineTrainer.Settings(num(opt, "lr", jsonFile), num(opt, "beta1", jsonFile),
+                num(opt, "beta2", jsonFile), num(opt, "eps", jsonFile), num(opt, "weight_decay", jsonFile),
+                num(opt, "clip_norm", jsonFile), num(opt, "ema_decay", jsonFile), node(rng, "seed", jsonFile).asLong());
+        long step = node(j, "step", jsonFile).asLong();
+
+        DiTParams p = DiTParams.zeros(cfg, DataType.FLOAT);
+        EngineTrainer tr;
+        try (SafeTensors st = SafeTensors.open(tensors)) {
+            p.load(read(st, "params.", p, tensors));
+            tr = new EngineTrainer(p, s);
+            tr.adamM().load(read(st, "adam_m.", p, tensors));
+            tr.adamV().load(read(st, "adam_v.", p, tensors));
+        }
+        DiTModel emaModel = DiTModel.load(dir.resolve(MODEL_DIR));
+        if (!emaModel.config().equals(cfg)) {
+            throw new IOException(dir.resolve(MODEL_DIR) + ": config differs from " + jsonFile);
+        }
+        tr.ema().load(emaModel.weights());
+        tr.setStep(step);
+        return tr;
+    }
+
+    private static void put(Map<String, Tensor> out, String prefix, DiTParams p) {
+        p.toTensors().forEach((k, v) -> out.put(prefix + k, v));
+    }
+
+    private static Map<String, Tensor> read(SafeTensors st, String prefix, DiTParams layout, Path file) throws IOException {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (String k : layout.keys()) {
+            String name = prefix + k;
+            if (!st.contains(name)) throw new IOException(file + " has no tensor '" + name + "'");
+            m.put(k, st.get(name));
+        }
+        return m;
+    }
+
+    static Tensor posEmbed(DiTConfig cfg) {
+        double[] pe = PositionEmbedding.sinCos2d(cfg.hiddenSize(), cfg.gridSize());
+        float[] f = new float[pe.length];
+        for (int i = 0; i < pe.length; i++) f[i] = (float) pe[i];
+        return Tensor.ofFloats(new long[]{1, cfg.tokens(), cfg.hiddenSize()}, f);
+    }
+
+    private static JsonNode node(JsonNode j, String key, Path file) throws IOException {
+        JsonNode n = j.get(key);
+        if (n == null || n.isNull()) throw new IOException(file + " has no key '" + key + "'");
+        return n;
+    }
+
+    private static String text(JsonNode j, String key, Path file) throws IOException {
+        return node(j, key, file).asText();
+    }
+
+    private static double num(JsonNode j, String key, Path file) throws IOException {
+        JsonNode n = node(j, key, file);
+        if (!n.isNumber()) throw new IOException(file + ": key '" + key + "' must be a number, got " + n);
+        return n.asDouble();
+    }
+}
