@@ -1,5 +1,7 @@
 package org.dydit.model;
 
+import org.dydit.diffusion.ClassifierFreeGuidance;
+
 import org.dydit.formats.FormatException;
 import org.dydit.formats.AtomicFolder;
 import org.dydit.formats.SafeTensorsWriter;
@@ -8,6 +10,8 @@ import org.dydit.formats.TorchCheckpoint;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -121,8 +125,24 @@ public final class DiTModel {
      * {@code uncond + scale (cond - uncond)} in both halves.
      */
     public INDArray forwardWithCfg(INDArray x, INDArray t, INDArray y, double scale) {
-        INDArray out = forward(ClassifierFreeGuidance.duplicateFirstHalf(x), t, y);
-        return ClassifierFreeGuidance.combine(out, scale);
+        return guided(forward(guidanceInput(x), t, y), scale);
+    }
+
+    /** The model input of a guided step: the first half of {@code x} twice, as the reference builds it. */
+    public static INDArray guidanceInput(INDArray x) {
+        long n = x.size(0);
+        if (n % 2 != 0 || n == 0) {
+            throw new IllegalArgumentException("classifier-free guidance needs an even batch [cond; uncond], got " + n);
+        }
+        INDArray half = x.get(NDArrayIndex.interval(0, n / 2)).dup('c');
+        return Nd4j.concat(0, half, half);
+    }
+
+    /** A [cond; uncond] model output (2n, C', H, W) with {@link ClassifierFreeGuidance#combine} applied (float32). */
+    public static INDArray guided(INDArray out, double scale) {
+        float[] o = out.dup('c').data().asFloat();
+        ClassifierFreeGuidance.combine(o, out.shape(), scale, ClassifierFreeGuidance.DIT_GUIDED_CHANNELS);
+        return Nd4j.create(o, out.shape(), 'c');
     }
 
     private void checkInputs(INDArray x, INDArray t, INDArray y) {

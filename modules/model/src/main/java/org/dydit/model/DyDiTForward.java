@@ -73,7 +73,7 @@ public final class DyDiTForward {
      * halves, guidance on the first 3 channels; masks are those of the whole 2n batch.
      */
     public DyDiTOutput forwardWithCfg(INDArray x, INDArray t, INDArray y, double scale) {
-        DyDiTOutput o = forward(ClassifierFreeGuidance.duplicateFirstHalf(x), t, y);
-        return new DyDiTOutput(ClassifierFreeGuidance.combine(o.out(), scale), o.attnMask(), o.mlpMask(), o.tokenMask());
+        DyDiTOutput o = forward(DiTModel.guidanceInput(x), t, y);
+        return new DyDiTOutput(DiTModel.guided(o.out(), scale), o.attnMask(), o.mlpMask(), o.tokenMask());
     }
 }

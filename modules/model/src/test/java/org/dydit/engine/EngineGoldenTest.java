@@ -2,8 +2,8 @@ package org.dydit.engine;
 
 import org.dydit.formats.SafeTensors;
 import org.dydit.formats.Tensor;
-import org.dydit.model.ClassifierFreeGuidance;
 import org.dydit.model.DiTConfig;
+import org.dydit.model.DiTModel;
 import org.dydit.model.DiTWeights;
 import org.dydit.model.GoldenCases;
 import org.dydit.model.NdTensors;
@@ -55,9 +55,9 @@ class EngineGoldenTest {
             for (String pre : GoldenCases.groups(cases)) {
                 INDArray x = NdTensors.toNd(cases.get(pre + "x"), DataType.FLOAT);
                 if (cases.contains(pre + "scale")) {
-                    INDArray got = e.forward(ClassifierFreeGuidance.duplicateFirstHalf(x), doubles(cases.get(pre + "t")),
+                    INDArray got = e.forward(DiTModel.guidanceInput(x), doubles(cases.get(pre + "t")),
                             ints(cases.get(pre + "y"))).dup();
-                    ClassifierFreeGuidance.combine(got, cases.get(pre + "scale").toDoubles()[0]);
+                    got = DiTModel.guided(got, cases.get(pre + "scale").toDoubles()[0]);
                     assertOut(pre + "out (guided)", cases.get(pre + "out"), got);
                 } else {
                     assertOut(pre + "out", cases.get(pre + "out"),
