@@ -2,7 +2,9 @@ package org.dydit.cli;
 
 import org.dydit.bench.TrainBenchmark;
 import org.dydit.model.DiTConfig;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -25,15 +27,16 @@ final class BenchCommand implements Runnable {
 
     /** {@code dydit bench train}: training-step speed and memory against this machine's gemm peak. */
     @Command(name = "train", mixinStandardHelpOptions = true,
-            description = {"Time training steps (forward, backward, optimizer, EMA) of a DiT at full size and print "
+            description = {"Time training steps (forward, backward, optimizer, EMA) of a DiT at full size (--model, "
+                    + "default DiT-S/2) and print "
                     + "gemm_gflops (best float32 2048x384x1536 gemm, the hardware reference), step_s (median), "
                     + "achieved_gflops (3 x forward FLOPs / step_s), mfu, peak_rss_gb (VmHWM), nd4j_offheap_peak_gb and, for the engine, "
                     + "seconds per step by phase.",
                     "The machine should be otherwise idle: load averages are reported."})
     static final class Train implements Callable<Integer> {
-        @Option(names = "--model", paramLabel = "NAME", defaultValue = "DiT-S/2",
-                description = "A named model, DiT-{S,B,L,XL}/{2,4,8} (default ${DEFAULT-VALUE}).")
-        String model;
+        /** Without --model: DiT-S/2. */
+        @ArgGroup(exclusive = false, multiplicity = "0..1")
+        ModelSource.Name model;
 
         @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "Samples per step (default ${DEFAULT-VALUE}).")
         int batch;
@@ -48,8 +51,8 @@ final class BenchCommand implements Runnable {
         @Option(names = "--warmup", paramLabel = "N", defaultValue = "2", description = "Warm-up steps, at least 2 (default ${DEFAULT-VALUE}).")
         int warmup;
 
-        @Option(names = "--seed", defaultValue = "0", description = "Seed of weights and data.")
-        long seed;
+        @Mixin
+        SeedOption seed;
 
         @Option(names = "--dydit", description = "Also time a DyDiT fine-tuning step (stage 2: routers, Gumbel noise, "
                 + "FLOPs loss) of the same model and batch after the DiT step, and report both, their ratio "
@@ -69,13 +72,14 @@ final class BenchCommand implements Runnable {
             }
             if (steps < 5) throw new IllegalArgumentException("--steps must be at least 5, got " + steps);
             if (warmup < 2) throw new IllegalArgumentException("--warmup must be at least 2, got " + warmup);
-            DiTConfig cfg = DiTConfig.preset(model);
+            String name = model == null ? "DiT-S/2" : model.name;
+            DiTConfig cfg = ModelSource.preset(name);
             var err = spec.commandLine().getErr();
-            Map<String, Object> r = TrainBenchmark.run(cfg, batch, e, dydit, warmup, steps, seed, line -> {
+            Map<String, Object> r = TrainBenchmark.run(cfg, batch, e, dydit, warmup, steps, seed.seed(), line -> {
                 err.println("bench: " + line);
                 err.flush();
             });
-            r.put("model", model + " (" + r.get("model") + ")");
+            r.put("model", name + " (" + r.get("model") + ")");
             spec.commandLine().getOut().println(Json.write(r));
             return Main.EXIT_OK;
         }

@@ -4,7 +4,9 @@ import org.dydit.bench.RouterRecipe;
 import org.dydit.bench.SpeedupBenchmark;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTModel;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -21,16 +23,17 @@ import java.util.concurrent.Callable;
                 + "flops_ratio (dynamic/static MACs of the decisions taken, routers included), speedup (median), "
                 + "efficiency = speedup x flops_ratio and static_fraction_of_peak (static GFLOP/s over the best "
                 + "float32 2048x384x1536 gemm).",
-                "Without --model-dir the model is the named size with the committed router recipe "
-                        + "(docs/performance.md) aimed at --lambda. The machine should be otherwise idle: load averages are reported."})
+                "--model-dir names a fine-tuned DyDiT folder to time. Without it the model is the named size (--model, "
+                        + "default DiT-S/2) with the committed router recipe (docs/performance.md) aimed at --lambda, "
+                        + "its weights drawn from --seed. The machine should be otherwise idle: load averages are reported."})
 final class BenchSpeedupCommand implements Callable<Integer> {
-    @Option(names = "--model", paramLabel = "NAME", defaultValue = "DiT-S/2",
-            description = "Model size for the router recipe, DiT-{S,B,L,XL}/{2,4,8} (default ${DEFAULT-VALUE}).")
-    String model;
+    /** The size of the recipe model; without --model: DiT-S/2. */
+    @ArgGroup(exclusive = false, multiplicity = "0..1")
+    ModelSource.Name model;
 
-    @Option(names = "--model-dir", paramLabel = "DIR",
-            description = "A fine-tuned DyDiT model folder to time instead of the recipe model.")
-    Path modelDir;
+    /** A fine-tuned DyDiT to time instead of the recipe model. */
+    @ArgGroup(exclusive = false, multiplicity = "0..1")
+    ModelSource.Folder folder;
 
     @Option(names = "--lambda", paramLabel = "L", defaultValue = "0.5",
             description = "Target FLOPs ratio of the recipe (default ${DEFAULT-VALUE}).")
@@ -42,8 +45,8 @@ final class BenchSpeedupCommand implements Callable<Integer> {
     @Option(names = "--repeats", paramLabel = "N", defaultValue = "3", description = "Timed repeats, at least 1 (default ${DEFAULT-VALUE}).")
     int repeats;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the recipe weights, noise and labels.")
-    long seed;
+    @Mixin
+    SeedOption seed;
 
     @Option(names = "--save-model", paramLabel = "DIR", description = "Also write the recipe model as a model folder.")
     Path saveModel;
@@ -63,20 +66,19 @@ final class BenchSpeedupCommand implements Callable<Integer> {
         int[] timesteps = SpeedupBenchmark.timedTimesteps(250, 25);
         DiTModel m;
         String note;
-        if (modelDir != null) {
-            m = DiTModel.load(modelDir);
-            if (!m.config().dynamic()) {
-                throw new IllegalArgumentException("model folder " + modelDir + " holds a DiT (\"dynamic\": false), not a DyDiT");
-            }
-            note = "DyDiT from " + modelDir.toAbsolutePath();
+        if (folder != null) {
+            m = folder.loadDyDiT();
+            note = "DyDiT from " + folder.dir.toAbsolutePath();
         } else {
-            DiTConfig cfg = DiTConfig.preset(model).withDynamic(true);
-            log.accept("building " + model + " with the router recipe for lambda " + lambda);
-            m = RouterRecipe.build(cfg, lambda, timesteps, seed, log);
+            String name = model == null ? "DiT-S/2" : model.name;
+            DiTConfig cfg = ModelSource.preset(name).withDynamic(true);
+            log.accept("building " + name + " with the router recipe for lambda " + lambda);
+            m = RouterRecipe.build(cfg, lambda, timesteps, seed.seed(), log);
             if (saveModel != null) m.save(saveModel);
-            note = "Dy" + (model.startsWith("Dy") ? model.substring(2) : model) + ", router recipe (seed " + seed + ")";
+            String dyName = name.startsWith("Dy") ? name : name.startsWith("DiT") ? "Dy" + name : "DyDiT " + name;
+            note = dyName + ", router recipe (seed " + seed.seed() + ")";
         }
-        Map<String, Object> r = SpeedupBenchmark.run(m, note, lambda, batch, repeats, timesteps, seed, log);
+        Map<String, Object> r = SpeedupBenchmark.run(m, note, lambda, batch, repeats, timesteps, seed.seed(), log);
         spec.commandLine().getOut().println(Json.write(r));
         return Main.EXIT_OK;
     }

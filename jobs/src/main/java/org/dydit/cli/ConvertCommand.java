@@ -3,6 +3,7 @@ package org.dydit.cli;
 import org.dydit.conversion.DyDiTConversion;
 import org.dydit.model.DiTModel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -22,21 +23,21 @@ import java.util.concurrent.Callable;
         description = {"Convert a DiT model folder into a DyDiT model folder: routers with the paper's initialisation "
                 + "(width-router biases 15, token-router bias 35: every head, group and token active, so the DyDiT "
                 + "computes the DiT's output), heads and MLP channel groups in importance order by default.",
-                "Prints a JSON summary."})
+                "--model-dir is the DiT's folder; the routers' xavier weights are drawn from --seed. Prints a JSON summary."})
 final class ConvertCommand implements Callable<Integer> {
 
     @Option(names = "--to-dydit", required = true, description = "Convert to a DyDiT (the only conversion so far).")
     boolean toDyDiT;
 
-    @Option(names = "--model-dir", paramLabel = "DIR", required = true, description = "The DiT model folder (config.json, model.safetensors).")
-    Path modelDir;
+    @Mixin
+    ModelSource.Folder model;
 
     @Option(names = "--out", paramLabel = "DIR", required = true,
             description = "The new model folder (written to a temporary folder, then renamed into place).")
     Path out;
 
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the routers' xavier weights (default 0).")
-    long seed;
+    @Mixin
+    SeedOption seed;
 
     @Option(names = "--importance-order", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Permute each block's heads and MLP channel groups, most important first (default; "
@@ -49,21 +50,18 @@ final class ConvertCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter log = spec.commandLine().getErr();
-        if (modelDir.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
-            throw new IllegalArgumentException("--out must differ from --model-dir (" + modelDir + "): the DiT folder is kept as it is");
+        if (model.dir.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+            throw new IllegalArgumentException("--out must differ from --model-dir (" + model.dir + "): the DiT folder is kept as it is");
         }
-        DiTModel dit = DiTModel.load(modelDir);
-        if (dit.config().dynamic()) {
-            throw new IllegalArgumentException("model folder " + modelDir + " already holds a DyDiT (\"dynamic\": true in config.json)");
-        }
-        DiTModel dy = DyDiTConversion.toDyDiT(dit, seed, importanceOrder);
+        DiTModel dit = model.loadDiT();
+        DiTModel dy = DyDiTConversion.toDyDiT(dit, seed.seed(), importanceOrder);
         dy.save(out);
         log.println("dydit convert: wrote " + out);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("out", out.toString());
-        r.put("from", modelDir.toString());
+        r.put("from", model.dir.toString());
         r.put("importance_order", importanceOrder);
-        r.put("seed", seed);
+        r.put("seed", seed.seed());
         r.put("config", dy.config().toMap());
         spec.commandLine().getOut().println(Json.write(r));
         return Main.EXIT_OK;

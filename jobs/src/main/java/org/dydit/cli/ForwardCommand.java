@@ -37,28 +37,24 @@ final class ForwardCommand implements Callable<Integer> {
 
     static final List<String> CFG_KEYS = List.of("cfg_x", "cfg_t", "cfg_y", "cfg_scale");
 
-    static final class ModelSource {
-        @Option(names = "--model-dir", paramLabel = "DIR", required = true,
-                description = "Model folder with config.json and model.safetensors.")
-        Path modelDir;
-    }
-
+    /** A PyTorch checkpoint with the config.json of its sizes. */
     static final class CheckpointSource {
         @Option(names = "--checkpoint", paramLabel = "FILE", required = true,
                 description = "PyTorch checkpoint (.pt) written by torch.save: a bare state dict or a training checkpoint.")
         Path checkpoint;
 
-        @Option(names = "--config", paramLabel = "FILE", required = true, description = "config.json giving the model sizes.")
-        Path config;
+        @ArgGroup(exclusive = false, multiplicity = "1")
+        ModelSource.ConfigFile config;
 
         @Option(names = "--weights", paramLabel = "ema|model", defaultValue = "ema",
                 description = "Which weights of a training checkpoint: ema (default, as DiT's find_model) or model.")
         String weights;
     }
 
+    /** A model folder, or a checkpoint and its config. */
     static final class Source {
         @ArgGroup(exclusive = false, multiplicity = "1")
-        ModelSource folder;
+        ModelSource.Folder folder;
 
         @ArgGroup(exclusive = false, multiplicity = "1")
         CheckpointSource checkpoint;
@@ -84,15 +80,15 @@ final class ForwardCommand implements Callable<Integer> {
         DiTModel model;
         String modelName;
         if (source.folder != null) {
-            modelName = source.folder.modelDir.toString();
-            model = DiTModel.load(source.folder.modelDir);
+            modelName = source.folder.dir.toString();
+            model = source.folder.load();
         } else {
             CheckpointSource c = source.checkpoint;
             if (!c.weights.equals("ema") && !c.weights.equals("model")) {
                 throw new IllegalArgumentException("--weights must be ema or model, got '" + c.weights + "'");
             }
             modelName = c.checkpoint + " (" + c.weights + ")";
-            model = DiTModel.loadCheckpoint(c.checkpoint, c.config, c.weights);
+            model = DiTModel.loadCheckpoint(c.checkpoint, c.config.file, c.weights);
         }
         log.println("dydit forward: loaded " + modelName + " in " + seconds(start) + " s");
 

@@ -1,6 +1,7 @@
 package org.dydit.cli;
 
 import org.dydit.jobs.NativeVariant;
+import org.dydit.prep.cli.PrepCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -65,11 +66,6 @@ public final class Main implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler(new Errors());
-        // prep hands everything after its name to the data-prep job's own parser.
-        CommandLine prep = cl.getSubcommands().get("prep");
-        prep.setUnmatchedArgumentsAllowed(true);
-        prep.setStopAtUnmatched(true);
-        prep.setStopAtPositional(true);
         return cl;
     }
 

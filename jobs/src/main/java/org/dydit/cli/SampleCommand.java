@@ -4,6 +4,7 @@ import org.dydit.dynamic.DynamicEngine;
 import org.dydit.sample.SampleGenerator;
 import org.dydit.model.DiTModel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -19,14 +20,14 @@ import java.util.concurrent.Callable;
 /** {@code dydit sample}: class-conditional samples of a model folder on the inference engine, single process. */
 @Command(name = "sample", mixinStandardHelpOptions = true,
         description = {"Draw N class-conditional samples on the inference engine (a DyDiT runs dynamically: only its "
-                + "active heads, channel groups and tokens are computed) and write %06d.png per sample and an "
+                + "active heads, channel groups and tokens are computed) and write %%06d.png per sample and an "
                 + "ADM-style samples.npz (arr_0, uint8, N x H x W x 3) into --out.",
                 "Sample i's noise and label depend only on (--seed, i): the same samples come out whatever --batch. "
                         + "Pixel-space models only (1 or 3 channels; a 1-channel model writes greyscale PNGs and repeats "
                         + "the grey value in arr_0's R, G, B). Prints a JSON summary."})
 final class SampleCommand implements Callable<Integer> {
-    @Option(names = "--model-dir", paramLabel = "DIR", required = true, description = "Model folder (config.json, model.safetensors).")
-    Path modelDir;
+    @Mixin
+    ModelSource.Folder model;
 
     @Option(names = "--n", paramLabel = "N", required = true, description = "Number of samples.")
     int n;
@@ -38,8 +39,8 @@ final class SampleCommand implements Callable<Integer> {
             description = "Classifier-free guidance scale, used when > 1 (default ${DEFAULT-VALUE}).")
     double cfg;
 
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of noise and labels (default ${DEFAULT-VALUE}).")
-    long seed;
+    @Mixin
+    SeedOption seed;
 
     @Option(names = "--out", paramLabel = "DIR", required = true, description = "Output folder.")
     Path out;
@@ -71,13 +72,13 @@ final class SampleCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--sampler must be ddpm or ddim, got '" + sampler + "'");
         };
         int[] ys = labels == null ? null : labels.stream().mapToInt(Integer::intValue).toArray();
-        SampleGenerator.Settings s = new SampleGenerator.Settings(n, steps, cfg, seed, batch, kind, eta, ys);
+        SampleGenerator.Settings s = new SampleGenerator.Settings(n, steps, cfg, seed.seed(), batch, kind, eta, ys);
         if (Files.exists(out) && !Files.isDirectory(out)) throw new IllegalArgumentException("--out " + out + " exists and is not a folder");
-        DiTModel model = DiTModel.load(modelDir);
-        DynamicEngine.Mode mode = model.config().dynamic() && !full ? DynamicEngine.Mode.DYNAMIC : DynamicEngine.Mode.STATIC;
+        DiTModel m = model.load();
+        DynamicEngine.Mode mode = m.config().dynamic() && !full ? DynamicEngine.Mode.DYNAMIC : DynamicEngine.Mode.STATIC;
         var err = spec.commandLine().getErr();
         SampleGenerator.Result r;
-        try (DynamicEngine e = new DynamicEngine(model, mode)) {
+        try (DynamicEngine e = new DynamicEngine(m, mode)) {
             r = SampleGenerator.run(e, s, 0, n, out, line -> {
                 err.println("sample: " + line);
                 err.flush();
@@ -90,7 +91,7 @@ final class SampleCommand implements Callable<Integer> {
         j.put("engine", mode.name().toLowerCase(Locale.ROOT));
         j.put("sampler", kind.name().toLowerCase(Locale.ROOT) + steps);
         j.put("cfg", cfg);
-        j.put("seed", seed);
+        j.put("seed", seed.seed());
         j.put("seconds", Math.round(r.seconds() * 1000) / 1000.0);
         j.put("mean_flops_ratio", Math.round(r.meanFlopsRatio() * 10000) / 10000.0);
         spec.commandLine().getOut().println(Json.write(j));

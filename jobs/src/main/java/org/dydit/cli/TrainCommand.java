@@ -10,6 +10,7 @@ import org.dydit.model.DiTModel;
 import org.nd4j.linalg.api.buffer.DataType;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -31,24 +32,26 @@ import java.util.concurrent.Callable;
         description = {"Train a DiT in this process on the hand-written engine (AdamW, gradient clipping, EMA) and "
                 + "write checkpoints (model/ with the EMA weights + train_state.*). Prints a JSON summary on stdout; "
                 + "progress goes to stderr.",
+                "Model: a fresh paper-initialised one of a named size (--model) or of a config.json (--config), "
+                        + "changed by the size options (--depth, --width, ...); the weights of a model folder "
+                        + "(--model-dir); or a training checkpoint to continue (--resume).",
                 "Data: a dataset folder written by 'dydit prep' (--data DIR, read into memory; a fresh model takes "
-                        + "in_channels, input_size and num_classes from its manifest) or a synthetic in-memory "
+                        + "in_channels, input_size and num_classes from its manifest unless given) or a synthetic in-memory "
                         + "class-conditional latent set (--data synthetic, the default)."})
 final class TrainCommand implements Callable<Integer> {
 
+    /** Exactly one of: a fresh model (--model or --config), the weights of --model-dir, or --resume. */
     static final class Start {
-        @Option(names = "--model", paramLabel = "NAME",
-                description = "Fresh paper-initialised model: 'tiny' (input 8, patch 2, width 64, 2 blocks, 4 heads, "
-                        + "10 classes) or DiT-{S,B,L,XL}/{2,4,8}.")
-        String model;
+        @ArgGroup(exclusive = false, multiplicity = "1")
+        ModelSource.Name named;
 
-        @Option(names = "--config", paramLabel = "FILE", description = "Fresh model of this config.json.")
-        Path config;
+        @ArgGroup(exclusive = false, multiplicity = "1")
+        ModelSource.ConfigFile config;
 
-        @Option(names = "--model-dir", paramLabel = "DIR", description = "Start from the weights of this model folder.")
-        Path modelDir;
+        @ArgGroup(exclusive = false, multiplicity = "1")
+        ModelSource.Folder folder;
 
-        @Option(names = "--resume", paramLabel = "DIR", description = "Continue from this training checkpoint folder (its objective, DiT or DyDiT, and recipe come with it).")
+        @Option(names = "--resume", paramLabel = "DIR", required = true, description = "Continue from this training checkpoint folder (its objective, DiT or DyDiT, and recipe come with it).")
         Path resume;
     }
 
@@ -80,30 +83,17 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--ema-decay", defaultValue = "0.9999", description = "EMA decay per step (default ${DEFAULT-VALUE}).")
     double emaDecay;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of initialisation, data, timesteps, noise, label dropout.")
-    long seed;
+    @Mixin
+    SeedOption seed;
 
     @Option(names = "--data", paramLabel = "DIR", defaultValue = "synthetic",
             description = "Training data: a dataset folder written by 'dydit prep' (local path, file:// or hdfs://), "
                     + "or 'synthetic' (default).")
     String data;
 
-    // Overrides of a fresh model's config (--model or --config); with --data, channels, size and classes
-    // default to the dataset's manifest.
-    @Option(names = "--in-channels", paramLabel = "C", description = "Fresh model: input channels (default: the dataset's, else the config's).")
-    Integer inChannels;
-    @Option(names = "--input-size", paramLabel = "S", description = "Fresh model: input side (default: the dataset's, else the config's).")
-    Integer inputSize;
-    @Option(names = "--num-classes", paramLabel = "K", description = "Fresh model: classes (default: the dataset's, else the config's).")
-    Integer numClasses;
-    @Option(names = "--patch", paramLabel = "P", description = "Fresh model: patch size.")
-    Integer patch;
-    @Option(names = "--depth", paramLabel = "N", description = "Fresh model: number of blocks.")
-    Integer depth;
-    @Option(names = "--width", paramLabel = "D", description = "Fresh model: hidden size.")
-    Integer width;
-    @Option(names = "--heads", paramLabel = "H", description = "Fresh model: attention heads.")
-    Integer heads;
+    /** Sizes of a fresh model (--model or --config); with --data, channels, size and classes default to the dataset's. */
+    @Mixin
+    ConfigOverrides overrides;
 
     @Option(names = "--checkpoint-every", paramLabel = "N", defaultValue = "0",
             description = "Also checkpoint every N steps (0: only at the end).")
@@ -115,18 +105,10 @@ final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    static DiTConfig tiny() {
-        return new DiTConfig(8, 2, 4, 64, 2, 4, 10, true, 0.1, 4.0, false);
-    }
-
-    /** The fresh model's config with the command-line overrides, and channels/size/classes from the dataset otherwise. */
+    /** The fresh model's config: the dataset's channels, size and classes when training on one, then the overrides. */
     private DiTConfig fresh(DiTConfig c, DatasetLatents ds) {
-        int ch = inChannels != null ? inChannels : ds != null ? ds.manifest().shape[0] : c.inChannels();
-        int side = inputSize != null ? inputSize : ds != null ? ds.manifest().shape[1] : c.inputSize();
-        int k = numClasses != null ? numClasses : ds != null ? ds.manifest().numClasses : c.numClasses();
-        return new DiTConfig(side, patch != null ? patch : c.patchSize(), ch, width != null ? width : c.hiddenSize(),
-                depth != null ? depth : c.depth(), heads != null ? heads : c.numHeads(), k, c.learnSigma(),
-                c.classDropoutProb(), c.mlpRatio(), c.dynamic());
+        if (ds == null) return overrides.apply(c);
+        return overrides.applyForData(c, ds.manifest().shape[0], ds.manifest().shape[1], ds.manifest().numClasses);
     }
 
     @Override
@@ -139,11 +121,8 @@ final class TrainCommand implements Callable<Integer> {
             err.printf("train: --data %s: %d records of shape %s, %d classes%n", data, dataset.size(),
                     java.util.Arrays.toString(dataset.manifest().shape), dataset.manifest().numClasses);
         }
-        boolean overrides = inChannels != null || inputSize != null || numClasses != null || patch != null
-                || depth != null || width != null || heads != null;
-        if (overrides && (start.resume != null || start.modelDir != null)) {
-            throw new IllegalArgumentException("--in-channels/--input-size/--num-classes/--patch/--depth/--width/--heads "
-                    + "shape a fresh model (--model or --config), not --model-dir or --resume");
+        if (start.resume != null || start.folder != null) {
+            overrides.requireNone("the size options shape a fresh model (--model or --config), not --model-dir or --resume");
         }
         Trainer tr;
         if (start.resume != null) {
@@ -151,16 +130,13 @@ final class TrainCommand implements Callable<Integer> {
             err.printf("train: resumed %s at step %d%n", start.resume, tr.step());
         } else {
             DiTModel m;
-            if (start.modelDir != null) {
-                m = DiTModel.load(start.modelDir);
+            if (start.folder != null) {
+                m = start.folder.load();
             } else {
-                DiTConfig cfg;
-                if (start.config != null) cfg = DiTConfig.read(start.config);
-                else cfg = "tiny".equalsIgnoreCase(start.model) ? tiny() : DiTConfig.preset(start.model);
-                cfg = fresh(cfg, dataset);
-                m = DiTModel.init(cfg, seed);
+                DiTConfig cfg = fresh(start.config != null ? start.config.read() : start.named.config(), dataset);
+                m = DiTModel.init(cfg, seed.seed());
             }
-            TrainerSettings s = new TrainerSettings(lr, beta1, beta2, adamEps, weightDecay, clipNorm, emaDecay, seed);
+            TrainerSettings s = new TrainerSettings(lr, beta1, beta2, adamEps, weightDecay, clipNorm, emaDecay, seed.seed());
             tr = Trainer.dit(DiTParams.of(m.config(), m.weights(), DataType.FLOAT), s);
         }
         try (Trainer trainer = tr) {

@@ -100,4 +100,52 @@ class MainTest {
         assertTrue(fwd.out().contains("--cases") && fwd.out().contains("--checkpoint"), fwd::toString);
         assertEquals(0, Cli.run("--version").code());
     }
+
+    /** picocli reports a description it cannot format (a bare %) on System.err, not on the command's writer. */
+    @Test
+    void everyHelpFormatsWithoutWarnings() {
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream seen = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(seen, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            java.util.List<String[]> all = new java.util.ArrayList<>();
+            all.add(new String[]{"--help"});
+            for (var sub : Main.commandLine(new java.io.PrintWriter(java.io.Writer.nullWriter()),
+                    new java.io.PrintWriter(java.io.Writer.nullWriter())).getSubcommands().values()) {
+                all.add(new String[]{sub.getCommandName(), "--help"});
+                for (String subsub : sub.getSubcommands().keySet()) all.add(new String[]{sub.getCommandName(), subsub, "--help"});
+            }
+            for (String[] args : all) {
+                Cli h = Cli.run(args);
+                assertEquals(0, h.code(), String.join(" ", args) + ": " + h);
+                assertTrue(h.err().isEmpty(), String.join(" ", args) + ": " + h);
+            }
+            assertTrue(all.size() > 10, all.size() + " help texts");
+        } finally {
+            System.setErr(stderr);
+        }
+        assertEquals("", seen.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** prep is a picocli command like the others: its jobs are subcommands with their own help and checks. */
+    @Test
+    void prepListsItsJobsAndEachShowsItsOwnOptions() {
+        Cli prep = Cli.run("prep", "--help");
+        assertEquals(0, prep.code(), prep::toString);
+        for (String job : new String[]{"fmnist", "images", "import-npy"}) assertTrue(prep.out().contains(job), prep::toString);
+        Cli images = Cli.run("prep", "images", "--help");
+        assertEquals(0, images.code(), images::toString);
+        assertTrue(images.out().startsWith("Usage: dydit prep images"), images::toString);
+        for (String o : new String[]{"--in=DIR", "--size=N", "--encoder=NAME", "--flip=none|both", "--out=DIR", "--dtype"}) {
+            assertTrue(images.out().contains(o), o + " in:\n" + images);
+        }
+        assertTrue(!images.out().contains("--features"), images::toString);
+
+        Cli bad = Cli.run("prep", "fmnist", "--out", "x", "--split", "val");
+        assertEquals(Main.EXIT_USAGE, bad.code(), bad::toString);
+        assertTrue(bad.err().contains("--split must be one of train|test, got 'val'"), bad::toString);
+        Cli none = Cli.run("prep");
+        assertEquals(Main.EXIT_USAGE, none.code(), none::toString);
+        assertTrue(none.err().contains("missing command"), none::toString);
+    }
 }

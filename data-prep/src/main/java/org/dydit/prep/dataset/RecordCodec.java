@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import org.dydit.formats.Half;
 
 /**
  * One fixed-length record: the label as a little-endian int32, then the C×H×W tensor, row-major, as
@@ -58,7 +59,7 @@ public final class RecordCodec implements Serializable {
         if (dtype == RecordDType.FLOAT32) {
             b.asFloatBuffer().put(tensor);
         } else {
-            for (int i = 0; i < elements; i++) b.putShort(4 + offset + 2 * i, Half.fromFloat(tensor[i]));
+            for (int i = 0; i < elements; i++) b.putShort(4 + offset + 2 * i, Half.floatToF16(tensor[i]));
         }
     }
 
@@ -81,7 +82,7 @@ public final class RecordCodec implements Serializable {
             b.position(offset + 4);
             b.asFloatBuffer().get(t);
         } else {
-            for (int i = 0; i < elements; i++) t[i] = Half.toFloat(b.getShort(offset + 4 + 2 * i));
+            for (int i = 0; i < elements; i++) t[i] = Half.f16ToFloat(b.getShort(offset + 4 + 2 * i));
         }
         return t;
     }

@@ -5,8 +5,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
@@ -40,9 +42,23 @@ public final class Storage {
         return new String(readAll(p, conf, 64L << 20), StandardCharsets.UTF_8);
     }
 
+    /**
+     * Writes a new text file (UTF-8) under a temporary name beside {@code p}, renamed to {@code p} only when
+     * complete, as {@code org.dydit.formats.AtomicFile} does for local files; fails if {@code p} exists.
+     */
     public static void writeText(Path p, Configuration conf, String text) throws IOException {
-        try (FSDataOutputStream out = fs(p, conf).create(p, false)) {
-            out.write(text.getBytes(StandardCharsets.UTF_8));
+        FileSystem fs = fs(p, conf);
+        if (fs.exists(p)) throw new FileAlreadyExistsException(p + " already exists");
+        Path tmp = new Path(p.getParent(), "." + p.getName() + "." + UUID.randomUUID().toString().substring(0, 8) + ".tmp");
+        boolean done = false;
+        try {
+            try (FSDataOutputStream out = fs.create(tmp, false)) {
+                out.write(text.getBytes(StandardCharsets.UTF_8));
+            }
+            if (!fs.rename(tmp, p)) throw new IOException("cannot rename " + tmp + " to " + p);
+            done = true;
+        } finally {
+            if (!done) fs.delete(tmp, false);
         }
     }
 

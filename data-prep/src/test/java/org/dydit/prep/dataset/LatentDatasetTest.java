@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.dydit.formats.Half;
 import org.dydit.prep.TestSpark;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -87,7 +88,7 @@ class LatentDatasetTest {
         assertEquals(N, all.size());
         for (int i = 0; i < N; i += 37) {
             float[] want = tensor(i);
-            for (int k = 0; k < want.length; k++) want[k] = Half.toFloat(Half.fromFloat(want[k]));
+            for (int k = 0; k < want.length; k++) want[k] = Half.f16ToFloat(Half.floatToF16(want[k]));
             assertArrayEquals(want, all.get(i).tensor(), "record " + i);
         }
         assertEquals(4L + 24 * 2, LatentDataset.open(sc, d.toString()).manifest().recordBytes);

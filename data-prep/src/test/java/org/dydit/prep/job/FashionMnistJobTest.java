@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.dydit.formats.Half;
 import org.dydit.prep.TestSpark;
-import org.dydit.prep.dataset.Half;
 import org.dydit.prep.dataset.LabeledTensor;
 import org.dydit.prep.dataset.LatentDataset;
 import org.dydit.prep.dataset.Manifest;
@@ -90,7 +90,7 @@ class FashionMnistJobTest {
                 for (int y = 0; y < 28; y++) {
                     for (int x = 0; x < 28; x++) {
                         float want = (float) ((images[i * 784 + y * 28 + x] & 0xFF) / 127.5 - 1.0);
-                        if (dtype == RecordDType.FLOAT16) want = Half.toFloat(Half.fromFloat(want));
+                        if (dtype == RecordDType.FLOAT16) want = Half.f16ToFloat(Half.floatToF16(want));
                         assertEquals(want, t[(y + 2) * 32 + x + 2], split + " record " + i + " pixel " + y + "," + x);
                     }
                 }

@@ -1,10 +1,15 @@
 package org.dydit.formats;
 
-/** IEEE half (F16) and bfloat16 conversions; Java 17 has no Float.float16ToFloat. */
-final class Half {
+/**
+ * IEEE 754 binary16 (F16) and bfloat16 (BF16) conversions, for tensor files and float16 dataset records; Java 17
+ * has no Float.float16ToFloat. Float to half rounds to nearest, ties to even (as numpy and PyTorch do); half to
+ * float is exact.
+ */
+public final class Half {
     private Half() {}
 
-    static float f16ToFloat(short h) {
+    /** The float value of binary16 bits (exact; NaN stays NaN). */
+    public static float f16ToFloat(short h) {
         int bits = h & 0xffff;
         int sign = (bits & 0x8000) << 16;
         int exp = (bits >>> 10) & 0x1f;
@@ -21,8 +26,8 @@ final class Half {
         return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
     }
 
-    /** Round to nearest, ties to even, as numpy and PyTorch do. */
-    static short floatToF16(float f) {
+    /** The binary16 bits nearest to {@code f}, ties to even; overflow gives infinity, NaN stays NaN. */
+    public static short floatToF16(float f) {
         int x = Float.floatToRawIntBits(f);
         int sign = (x >>> 16) & 0x8000;
         int exp = (x >>> 23) & 0xff;
@@ -48,11 +53,13 @@ final class Half {
         return (short) (sign | half);
     }
 
-    static float bf16ToFloat(short b) {
+    /** The float value of bfloat16 bits (exact). */
+    public static float bf16ToFloat(short b) {
         return Float.intBitsToFloat((b & 0xffff) << 16);
     }
 
-    static short floatToBf16(float f) {
+    /** The bfloat16 bits nearest to {@code f}, ties to even; NaN stays a quiet NaN. */
+    public static short floatToBf16(float f) {
         int x = Float.floatToRawIntBits(f);
         if ((x & 0x7fffffff) > 0x7f800000) return (short) ((x >>> 16) | 0x40);   // quiet NaN
         int lsb = (x >>> 16) & 1;

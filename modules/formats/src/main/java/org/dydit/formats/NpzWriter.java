@@ -1,6 +1,5 @@
 package org.dydit.formats;
 
-import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -8,10 +7,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -49,7 +45,7 @@ public final class NpzWriter implements Closeable {
     }
 
     private final Path target;
-    private final Path tmp;
+    private final AtomicFile.Pending file;
     private final boolean compressed;
     private final CountingStream out;
     private final List<Done> done = new ArrayList<>();
@@ -58,20 +54,15 @@ public final class NpzWriter implements Closeable {
     private boolean closed;
     private boolean failed;
 
-    private NpzWriter(Path target, Path tmp, boolean compressed, OutputStream os) {
-        this.target = target;
-        this.tmp = tmp;
+    private NpzWriter(AtomicFile.Pending file, boolean compressed) {
+        this.target = file.target();
+        this.file = file;
         this.compressed = compressed;
-        this.out = new CountingStream(new BufferedOutputStream(os, 1 << 16));
+        this.out = new CountingStream(file.stream());
     }
 
     public static NpzWriter open(Path file, boolean compressed) throws IOException {
-        Path abs = file.toAbsolutePath();
-        Path dir = abs.getParent();
-        if (dir != null) Files.createDirectories(dir);
-        Path tmp = AtomicFile.tempBeside(abs);
-        return new NpzWriter(abs, tmp, compressed, Files.newOutputStream(tmp, java.nio.file.StandardOpenOption.CREATE_NEW,
-                java.nio.file.StandardOpenOption.WRITE));
+        return new NpzWriter(AtomicFile.open(file), compressed);
     }
 
     /** Adds a whole in-heap array. */
@@ -221,22 +212,11 @@ public final class NpzWriter implements Closeable {
             end.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) n).putShort((short) n)
                     .putInt((int) Math.min(cdSize, MAX32)).putInt((int) Math.min(cdStart, MAX32)).putShort((short) 0);
             out.write(end.array());
-            out.close();
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            out.flush();
+            file.commit();
             ok = true;
         } finally {
-            if (!ok) {
-                try {
-                    out.close();
-                } catch (IOException ignored) {
-                    // the original failure matters more
-                }
-                Files.deleteIfExists(tmp);
-            }
+            if (!ok) file.close();
         }
     }
 
@@ -264,11 +244,7 @@ public final class NpzWriter implements Closeable {
     /** Discards everything written; the target is left as it was. */
     public void abort() throws IOException {
         closed = true;
-        try {
-            out.close();
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        file.close();
     }
 
     private static final class CountingStream extends FilterOutputStream {

@@ -10,6 +10,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** F16 and BF16 conversions: exact on every representable value, round-to-nearest-even otherwise. */
 class HalfTest {
 
+    /** Every F16 pattern decodes to sign x 2^(e-15) x (1 + m/1024), or m x 2^-24 when subnormal, worked out in double. */
+    @Test
+    void everyF16BitPatternDecodesToItsValue() {
+        for (int h = 0; h < 0x10000; h++) {
+            int e = (h >>> 10) & 0x1f;
+            int m = h & 0x3ff;
+            double sign = (h & 0x8000) != 0 ? -1 : 1;
+            float f = Half.f16ToFloat((short) h);
+            if (e == 0x1f) {
+                assertTrue(m == 0 ? f == sign * Double.POSITIVE_INFINITY : Float.isNaN(f), "pattern " + Integer.toHexString(h));
+                continue;
+            }
+            double want = e == 0 ? sign * m * Math.pow(2, -24) : sign * Math.pow(2, e - 15) * (1 + m / 1024.0);
+            assertEquals(want, f, 0.0, "pattern " + Integer.toHexString(h));
+            assertEquals((h & 0x8000) != 0, (Float.floatToRawIntBits(f) & 0x80000000) != 0, "sign of " + Integer.toHexString(h));
+        }
+    }
+
     @Test
     void everyF16BitPatternRoundTrips() {
         for (int h = 0; h < 0x10000; h++) {
@@ -69,6 +87,26 @@ class HalfTest {
         float ulp = max - Half.f16ToFloat((short) 0x7bfe);
         assertEquals(0x7bff, Half.floatToF16(max + ulp / 2 - 1) & 0xffff, "just under the overflow midpoint");
         assertEquals(0x7c00, Half.floatToF16(max + ulp / 2) & 0xffff, "the midpoint ties to even: infinity");
+        assertEquals(0x7c00, Half.floatToF16(65520f) & 0xffff);
+        assertEquals(0x7bff, Half.floatToF16(65519f) & 0xffff);
+        assertEquals(Half.floatToF16(1f), Half.floatToF16(1f + 0x1p-11f), "1 + half an ulp rounds down to even");
+        assertEquals((short) (Half.floatToF16(1f) + 2), Half.floatToF16(1f + 3 * 0x1p-11f), "1 + 1.5 ulp rounds up to even");
+        assertEquals(0x0001, Half.floatToF16(0x1p-24f * 0.75f) & 0xffff, "three quarters of the smallest subnormal rounds up");
+        assertEquals(0x0000, Half.floatToF16(0x1p-25f) & 0xffff, "half the smallest subnormal ties to zero");
+        assertEquals(0x8000, Half.floatToF16(-0x1p-26f) & 0xffff, "underflow keeps the sign");
+    }
+
+    /** Past the largest finite half everything at or above its rounding midpoint (65520) becomes infinity. */
+    @Test
+    void overflowsOnlyFromTheMidpointUp() {
+        SplittableRandom r = new SplittableRandom(11);
+        for (int i = 0; i < 100_000; i++) {
+            float x = (float) ((r.nextDouble() * 2 - 1) * Math.pow(2, r.nextInt(10, 17)));
+            int h = Half.floatToF16(x) & 0xffff;
+            boolean inf = (h & 0x7fff) == 0x7c00;
+            assertEquals(Math.abs(x) >= 65520f, inf, "overflow of " + x);
+            if (!inf) assertNearestEven(x, false);
+        }
     }
 
     @Test

@@ -11,6 +11,7 @@ import org.dydit.diffusion.DiffusionSampler;
 import org.dydit.diffusion.GaussianDiffusion;
 import org.dydit.diffusion.NoiseSource;
 import org.dydit.formats.DType;
+import org.dydit.formats.AtomicFile;
 import org.dydit.formats.NpzWriter;
 import org.dydit.model.DiTConfig;
 
@@ -20,7 +21,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.function.Consumer;
 
 /**
@@ -174,8 +174,8 @@ public final class SampleGenerator {
             }
         }
         Path target = dir.resolve(String.format("%06d.png", index));
-        Path tmp = dir.resolve(String.format(".%06d.png.tmp", index));
-        if (!ImageIO.write(img, "png", tmp.toFile())) throw new IOException("no PNG writer for " + target);
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFile.writeStream(target, out -> {
+            if (!ImageIO.write(img, "png", out)) throw new IOException("no PNG writer for " + target);
+        });
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.dydit.engine.DiTParams;
+import org.dydit.formats.AtomicFile;
 import org.dydit.formats.AtomicFolder;
 import org.dydit.formats.SafeTensors;
 import org.dydit.formats.SafeTensorsWriter;
@@ -85,7 +86,7 @@ public final class TrainCheckpoint {
         rng.put("seed", s.seed());
         rng.put("next_step", tr.step());
         j.set("config", JSON.valueToTree(cfg.toMap()));
-        Files.writeString(tmp.resolve(STATE_JSON), JSON.writeValueAsString(j) + "\n");
+        AtomicFile.writeString(tmp.resolve(STATE_JSON), JSON.writeValueAsString(j) + "\n");
     }
 
     /** A trainer in exactly the saved state, with the saved objective. Errors name the file and the key. */
