@@ -30,7 +30,7 @@ final class BenchCommand implements Runnable {
             description = {"Time training steps (forward, backward, optimizer, EMA) of a DiT at full size (--model, "
                     + "default DiT-S/2) and print "
                     + "gemm_gflops (best float32 2048x384x1536 gemm, the hardware reference), step_s (median), "
-                    + "achieved_gflops (3 x forward FLOPs / step_s), mfu, peak_rss_gb (VmHWM) and, for the engine, "
+                    + "achieved_gflops (3 x forward FLOPs / step_s), mfu, peak_rss_gb (VmHWM), nd4j_offheap_peak_gb and, for the engine, "
                     + "seconds per step by phase.",
                     "The machine should be otherwise idle: load averages are reported."})
     static final class Train implements Callable<Integer> {
@@ -54,6 +54,11 @@ final class BenchCommand implements Runnable {
         @Mixin
         SeedOption seed;
 
+        @Option(names = "--dydit", description = "Also time a DyDiT fine-tuning step (stage 2: routers, Gumbel noise, "
+                + "FLOPs loss) of the same model and batch after the DiT step, and report both, their ratio "
+                + "(dydit_step_over_dit) and the peak memory of each part.")
+        boolean dydit;
+
         @Spec
         CommandSpec spec;
 
@@ -70,7 +75,7 @@ final class BenchCommand implements Runnable {
             String name = model == null ? "DiT-S/2" : model.name;
             DiTConfig cfg = ModelSource.preset(name);
             var err = spec.commandLine().getErr();
-            Map<String, Object> r = TrainBenchmark.run(cfg, batch, e, warmup, steps, seed.seed(), line -> {
+            Map<String, Object> r = TrainBenchmark.run(cfg, batch, e, dydit, warmup, steps, seed.seed(), line -> {
                 err.println("bench: " + line);
                 err.flush();
             });

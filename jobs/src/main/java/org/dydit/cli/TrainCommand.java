@@ -1,9 +1,10 @@
 package org.dydit.cli;
 
 import org.dydit.engine.DiTParams;
-import org.dydit.train.EngineTrainer;
 import org.dydit.train.SyntheticLatents;
 import org.dydit.train.TrainCheckpoint;
+import org.dydit.train.Trainer;
+import org.dydit.train.TrainerSettings;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTModel;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -50,7 +51,7 @@ final class TrainCommand implements Callable<Integer> {
         @ArgGroup(exclusive = false, multiplicity = "1")
         ModelSource.Folder folder;
 
-        @Option(names = "--resume", paramLabel = "DIR", required = true, description = "Continue from this training checkpoint folder.")
+        @Option(names = "--resume", paramLabel = "DIR", required = true, description = "Continue from this training checkpoint folder (its objective, DiT or DyDiT, and recipe come with it).")
         Path resume;
     }
 
@@ -123,7 +124,7 @@ final class TrainCommand implements Callable<Integer> {
         if (start.resume != null || start.folder != null) {
             overrides.requireNone("the size options shape a fresh model (--model or --config), not --model-dir or --resume");
         }
-        EngineTrainer tr;
+        Trainer tr;
         if (start.resume != null) {
             tr = TrainCheckpoint.load(start.resume);
             err.printf("train: resumed %s at step %d%n", start.resume, tr.step());
@@ -135,10 +136,10 @@ final class TrainCommand implements Callable<Integer> {
                 DiTConfig cfg = fresh(start.config != null ? start.config.read() : start.named.config(), dataset);
                 m = DiTModel.init(cfg, seed.seed());
             }
-            EngineTrainer.Settings s = new EngineTrainer.Settings(lr, beta1, beta2, adamEps, weightDecay, clipNorm, emaDecay, seed.seed());
-            tr = new EngineTrainer(DiTParams.of(m.config(), m.weights(), DataType.FLOAT), s);
+            TrainerSettings s = new TrainerSettings(lr, beta1, beta2, adamEps, weightDecay, clipNorm, emaDecay, seed.seed());
+            tr = Trainer.dit(DiTParams.of(m.config(), m.weights(), DataType.FLOAT), s);
         }
-        try (EngineTrainer trainer = tr) {
+        try (Trainer trainer = tr) {
             DiTConfig cfg = trainer.config();
             SyntheticLatents set = null;
             if (dataset != null) dataset.requireFits(cfg);
@@ -153,7 +154,7 @@ final class TrainCommand implements Callable<Integer> {
             while (trainer.step() < steps) {
                 if (dataset != null) dataset.batch(trainer.settings().seed(), trainer.step(), x0, y);
                 else set.batch(trainer.step(), x0, y);
-                EngineTrainer.StepResult r = trainer.step(x0, y);
+                Trainer.StepResult r = trainer.step(x0, y);
                 if (!Double.isFinite(r.loss())) {
                     throw new IllegalStateException("loss is " + r.loss() + " at step " + r.step() + "; last checkpoint is kept");
                 }
@@ -162,8 +163,10 @@ final class TrainCommand implements Callable<Integer> {
                 window += r.loss();
                 inWindow++;
                 if (logEvery > 0 && (r.step() % logEvery == 0 || r.step() == steps)) {
-                    err.printf("train: step %d/%d  loss %.4f (mean of last %d: %.4f)  mse %.4f  vb %.4f  |g| %.3g  %.2f s/step%n",
-                            r.step(), steps, r.loss(), inWindow, window / inWindow, r.mse(), r.vb(), r.gradNorm(),
+                    StringBuilder terms = new StringBuilder();
+                    r.terms().forEach((k, v) -> terms.append(String.format("  %s %.4f", k, v)));
+                    err.printf("train: step %d/%d  loss %.4f (mean of last %d: %.4f)%s  |g| %.3g  %.2f s/step%n",
+                            r.step(), steps, r.loss(), inWindow, window / inWindow, terms, r.gradNorm(),
                             (System.nanoTime() - t0) / 1e9 / (r.step() - startStep));
                     err.flush();
                     window = 0;

@@ -5,11 +5,15 @@ import org.dydit.engine.Profile;
 import org.dydit.kernels.Par;
 import org.dydit.kernels.VecKernels;
 import org.dydit.kernels.VecMath;
-import org.dydit.train.EngineTrainer;
+import org.dydit.train.DyDiTObjective;
+import org.dydit.train.DyDiTRecipe;
+import org.dydit.train.Trainer;
+import org.dydit.train.TrainerSettings;
 import org.dydit.train.SyntheticLatents;
 import org.dydit.diffusion.TrainingRandom;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTGraph;
+import org.dydit.model.DiTKeys;
 import org.dydit.model.DiTModel;
 import org.dydit.model.flops.DiTFlops;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -51,11 +55,17 @@ public final class TrainBenchmark {
 
     public enum Engine { ENGINE, SAMEDIFF }
 
-    /** Runs the benchmark and returns the JSON fields in order; {@code log} receives progress lines. */
-    public static Map<String, Object> run(DiTConfig cfg, int batch, Engine engine, int warmup, int steps, long seed,
-                                          Consumer<String> log) throws IOException {
+    /**
+     * Runs the benchmark and returns the JSON fields in order; {@code log} receives progress lines. With
+     * {@code dydit} (engine only) a DyDiT fine-tuning step of the same size and batch is timed after the DiT step,
+     * in the same process: stage 2 (routers on, Gumbel noise, FLOPs loss, no complete-model pass), λ = 0.5.
+     */
+    public static Map<String, Object> run(DiTConfig cfg, int batch, Engine engine, boolean dydit, int warmup, int steps,
+                                          long seed, Consumer<String> log) throws IOException {
         if (batch < 1) throw new IllegalArgumentException("batch must be positive: " + batch);
         if (steps < 1 || warmup < 0) throw new IllegalArgumentException("need steps >= 1 and warmup >= 0");
+        if (dydit && engine != Engine.ENGINE) throw new IllegalArgumentException("the DyDiT step runs on the engine only");
+        if (cfg.dynamic()) throw new IllegalArgumentException("give the DiT config; the DyDiT step adds the routers");
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("benchmark", "train");
         out.put("engine", engine.name().toLowerCase());
@@ -68,31 +78,27 @@ public final class TrainBenchmark {
         double fwdFlops = 2.0 * DiTFlops.of(cfg).totalMacs() * batch;
         double[] times;
         Map<String, Object> phases = null;
+        Timed dyditRun = null;
+        double ditPeak = Double.NaN;
+        boolean dyditPeakAlone = false;
         if (engine == Engine.ENGINE) {
-            EngineTrainer.Settings s = EngineTrainer.Settings.dit(seed);
-            DiTParams init = DiTParams.of(cfg, DiTModel.init(cfg, seed).weights(), DataType.FLOAT);
-            try (EngineTrainer tr = new EngineTrainer(init, s)) {
-                init.flat().close();
-                SyntheticLatents data = new SyntheticLatents(cfg, seed);
-                float[] x0 = new float[batch * data.perSample()];
-                int[] y = new int[batch];
-                times = new double[warmup + steps];
-                Profile prof = tr.engine().profile();
-                for (int i = 0; i < warmup + steps; i++) {
-                    data.batch(tr.step(), x0, y);
-                    if (i == warmup) {
-                        prof.reset();
-                        prof.enable(true);
-                    }
-                    long t0 = System.nanoTime();
-                    EngineTrainer.StepResult r = tr.step(x0, y);
-                    times[i] = (System.nanoTime() - t0) / 1e9;
-                    log.accept(String.format("step %d/%d%s: %.3f s, loss %.4f", i + 1, warmup + steps,
-                            i < warmup ? " (warm-up)" : "", times[i], r.loss()));
-                }
-                phases = new LinkedHashMap<>();
-                for (Profile.Phase p : Profile.Phase.values()) {
-                    phases.put(p.name().toLowerCase(), round(prof.seconds(p) / steps, 4));
+            Timed dit;
+            try (Trainer tr = Trainer.dit(DiTParams.init(cfg, seed, DataType.FLOAT), TrainerSettings.dit(seed))) {
+                dit = time("DiT", tr, batch, warmup, steps, seed, log);
+            }
+            times = dit.times;
+            phases = dit.phases;
+            if (dydit) {
+                ditPeak = peakRssGiB();
+                dyditPeakAlone = resetPeakRss();
+                DiTConfig dyn = cfg.withDynamic(true);
+                // stage 2 from the first step, λ = 0.5 (the target only moves the decisions, not the work)
+                DyDiTRecipe recipe = DyDiTRecipe.paper(0.5, seed).withCompleteSteps(0);
+                DiTParams w = DiTParams.init(dyn, seed, DataType.FLOAT);
+                // router biases 0 instead of the initial 15/35: mixed decisions, as in stage 2 of a run
+                for (String key : w.keys()) if (DiTKeys.isRouterKey(key) && key.endsWith(".bias")) w.get(key).assign(0);
+                try (Trainer tr = Trainer.dydit(w, recipe)) {
+                    dyditRun = time("DyDiT", tr, batch, warmup, steps, seed, log);
                 }
             }
         } else {
@@ -121,8 +127,25 @@ public final class TrainBenchmark {
         out.put("forward_gflop_per_step", round(fwdFlops / 1e9, 2));
         out.put("achieved_gflops", round(achieved, 1));
         out.put("mfu", round(achieved / Math.max(gemm[0], gemm[1]), 3));
-        out.put("peak_rss_gb", round(peakRssGiB(), 3));
         if (phases != null) out.put("phase_s_per_step", phases);
+        if (dyditRun != null) {
+            double dy = median(Arrays.copyOfRange(dyditRun.times, warmup, dyditRun.times.length));
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("stage", 2);
+            d.put("step_s", round(dy, 4));
+            d.put("step_s_all", roundAll(Arrays.copyOfRange(dyditRun.times, warmup, dyditRun.times.length), 3));
+            d.put("flops_ratio_last", round(dyditRun.lastFlopsRatio, 4));
+            d.put("phase_s_per_step", dyditRun.phases);
+            out.put("dydit", d);
+            out.put("dydit_step_over_dit", round(dy / step, 3));
+            out.put("dydit_step_over_dit_target", 1.15);
+            out.put("peak_rss_gb_dit_part", round(ditPeak, 3));
+            // VmHWM restarted after the DiT part where the kernel allows it: then this is the DyDiT part's own peak
+            if (dyditPeakAlone) out.put("peak_rss_gb_dydit_part", round(peakRssGiB(), 3));
+        }
+        out.put("peak_rss_gb", round(Math.max(peakRssGiB(), Double.isNaN(ditPeak) ? 0 : ditPeak), 3));
+        // sampled after each step; under a megabyte means the backend does not count its buffers (the CPU one)
+        out.put("nd4j_offheap_peak_gb", offHeapPeak >= (1 << 20) ? round(offHeapPeak / GIB, 3) : "not counted by this backend");
         out.put("load_avg_end", loadAverage());
         out.put("threads", Par.THREADS);
         out.put("vector_kernels", VecKernels.AVAILABLE);
@@ -130,13 +153,59 @@ public final class TrainBenchmark {
         return out;
     }
 
-    /** Without the CLI: {@code TrainBenchmark MODEL BATCH [engine|samediff] [STEPS]}; prints the JSON on stdout. */
+    /** The same as {@link #run} without the DyDiT step. */
+    public static Map<String, Object> run(DiTConfig cfg, int batch, Engine engine, int warmup, int steps, long seed,
+                                          Consumer<String> log) throws IOException {
+        return run(cfg, batch, engine, false, warmup, steps, seed, log);
+    }
+
+    private static final double GIB = 1024.0 * 1024.0 * 1024.0;
+    /** The largest ND4J off-heap total seen after a step, see {@link #offHeapBytes}. */
+    private static long offHeapPeak;
+
+    /** ND4J's off-heap bytes now: its allocation tracker's count for device 0, or JavaCPP's, whichever is larger. */
+    static long offHeapBytes() {
+        long nd4j = org.nd4j.linalg.api.memory.AllocationsTracker.getInstance().bytesOnDevice(0);
+        return Math.max(nd4j, org.bytedeco.javacpp.Pointer.totalBytes());
+    }
+
+    /** Step times (warm-up included) and the phases of the measured steps. */
+    private record Timed(double[] times, Map<String, Object> phases, double lastFlopsRatio) {}
+
+    private static Timed time(String name, Trainer tr, int batch, int warmup, int steps, long seed, Consumer<String> log) {
+        SyntheticLatents data = new SyntheticLatents(tr.config(), seed);
+        float[] x0 = new float[batch * data.perSample()];
+        int[] y = new int[batch];
+        double[] times = new double[warmup + steps];
+        Profile prof = tr.engine().profile();
+        Trainer.StepResult r = null;
+        for (int i = 0; i < warmup + steps; i++) {
+            data.batch(tr.step(), x0, y);
+            if (i == warmup) {
+                prof.reset();
+                prof.enable(true);
+            }
+            long t0 = System.nanoTime();
+            r = tr.step(x0, y);
+            times[i] = (System.nanoTime() - t0) / 1e9;
+            offHeapPeak = Math.max(offHeapPeak, offHeapBytes());
+            log.accept(String.format("%s step %d/%d%s: %.3f s, loss %.4f", name, i + 1, warmup + steps,
+                    i < warmup ? " (warm-up)" : "", times[i], r.loss()));
+        }
+        prof.enable(false);
+        Map<String, Object> phases = new LinkedHashMap<>();
+        for (Profile.Phase p : Profile.Phase.values()) phases.put(p.name().toLowerCase(), round(prof.seconds(p) / steps, 4));
+        Double ratio = r.terms().get(DyDiTObjective.RATIO);
+        return new Timed(times, phases, ratio == null ? Double.NaN : ratio);
+    }
+
+    /** Without the CLI: {@code TrainBenchmark MODEL BATCH [engine|samediff] [STEPS] [dydit]}; prints the JSON on stdout. */
     public static void main(String[] args) throws Exception {
         DiTConfig cfg = DiTConfig.preset(args.length > 0 ? args[0] : "DiT-S/2");
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 8;
         Engine e = args.length > 2 ? Engine.valueOf(args[2].toUpperCase()) : Engine.ENGINE;
         int steps = args.length > 3 ? Integer.parseInt(args[3]) : 5;
-        Map<String, Object> r = run(cfg, batch, e, 2, steps, 0, System.err::println);
+        Map<String, Object> r = run(cfg, batch, e, args.length > 4 && args[4].equals("dydit"), 2, steps, 0, System.err::println);
         System.out.println(new com.fasterxml.jackson.databind.ObjectMapper()
                 .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
     }
@@ -196,6 +265,16 @@ public final class TrainBenchmark {
     static String describe(DiTConfig c) {
         return String.format("depth %d, hidden %d, heads %d, patch %d, input %d, %d tokens", c.depth(), c.hiddenSize(),
                 c.numHeads(), c.patchSize(), c.inputSize(), c.tokens());
+    }
+
+    /** Restarts VmHWM at the current resident set (Linux: "5" into /proc/self/clear_refs); false where refused. */
+    static boolean resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** Peak resident set (VmHWM) of this process in GiB; NaN where /proc is unavailable. */

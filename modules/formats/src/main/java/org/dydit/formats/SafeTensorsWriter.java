@@ -48,16 +48,21 @@ public final class SafeTensorsWriter {
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             Tensor t = e.getValue();
             if (t == null) throw new IllegalArgumentException(FormatException.message(file, e.getKey(), "tensor is null"));
-            src.put(e.getKey(), new Source() {
-                public DType dtype() { return t.dtype(); }
-                public long[] shape() { return t.shape(); }
-                public void writeTo(WritableByteChannel out) throws IOException {
-                    ByteBuffer b = ByteBuffer.wrap(t.bytesNoCopy());
-                    while (b.hasRemaining()) out.write(b);
-                }
-            });
+            src.put(e.getKey(), source(t));
         }
         writeSources(file, src, metadata);
+    }
+
+    /** A heap tensor as a source. */
+    public static Source source(Tensor t) {
+        return new Source() {
+            public DType dtype() { return t.dtype(); }
+            public long[] shape() { return t.shape(); }
+            public void writeTo(WritableByteChannel out) throws IOException {
+                ByteBuffer b = ByteBuffer.wrap(t.bytesNoCopy());
+                while (b.hasRemaining()) out.write(b);
+            }
+        };
     }
 
     /** Streams each source into the file in turn; nothing but the header is held in memory. */

@@ -40,6 +40,11 @@ class SafeTensorsGoldenTest {
     void everyGoldenFileRoundTripsBitExactly() throws IOException {
         List<Path> files = allGoldenSafetensors();
         assertFalse(files.isEmpty(), "no golden safetensors found");
+        // every folder the fixture README describes with safetensors files takes part: a missing one fails by name
+        for (String folder : List.of("dit", "dydit", "diffusion", "fid", "inception", "preprocess", "vae")) {
+            assertTrue(files.stream().anyMatch(f -> f.getParent().getFileName().toString().equals(folder)),
+                    "no .safetensors file in " + Golden.root().resolve(folder));
+        }
         int i = 0;
         for (Path f : files) {
             LinkedHashMap<String, Tensor> all;

@@ -225,6 +225,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
         Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
         for (int i = 0; i < b; i++) groups.computeIfAbsent(t[i], k -> new ArrayList<>()).add(i);
         Acc acc = new Acc(b);
+        long gemmBefore = matmul.macs();
         if (groups.size() == 1) {
             run(x, b, t[0], y, out, acc);
         } else {
@@ -241,6 +242,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
                 for (int i = 0; i < n; i++) System.arraycopy(os, i * perOut, out, idx.get(i) * perOut, perOut);
             }
         }
+        acc.executedMacs += matmul.macs() - gemmBefore;
         last = acc.stats();
         return out;
     }
@@ -284,7 +286,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
                 siluC[i * d + j] = (float) (c / (1 + Math.exp(-c)));
             }
         }
-        float[][] adaAll = adaLN(siluC, n);   // every block's, then the final layer's
+        float[][] adaAll = adaLN(siluC, n, acc);   // every block's, then the final layer's
         lap(Phase.ADALN);
         acc.macs += (double) n * (flops.embeddingMacs() + flops.finalLayerMacs() + depth * flops.adaLNMacs());
         acc.staticMacs += (double) n * flops.totalMacs();
@@ -304,7 +306,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
         lap(Phase.ROWS_ATTN);
         matmul.run(s.xm, m, d, at.qkvW(), s.qkv, 3 * aw);
         lap(Phase.GEMM);
-        HeadAttention.forward(s.qkv.bb, at.qkvB(), n, tokens, at.heads(), hd, s.att.bb);
+        acc.executedMacs += HeadAttention.forward(s.qkv.bb, at.qkvB(), n, tokens, at.heads(), hd, s.att.bb);
         lap(Phase.ATTENTION);
         matmul.run(s.att, m, aw, at.projW(), s.br, d);
         lap(Phase.GEMM);
@@ -321,6 +323,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
         float[] logits = s.logits;
         RowKernels.gatedAddTokenRouter(s.xs.fb, m, s.br.fb, projB[l], ada, 6 * d, 2 * d, tokens, d,
                 routerT[l], routerPad, router0B[l], router2W[l], router2B[l], logits);
+        acc.executedMacs += (long) m * d * routerHidden + (long) m * routerHidden;   // (m, D)(D, D/16), (m, D/16)(D/16, 1)
         int kept = 0;
         for (int r = 0; r < m; r++) {
             if (logits[r] > 0) s.rows[kept++] = r;
@@ -434,10 +437,11 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
      * adaLN modulations (n, width) = SiLU(c) W^T + b of every block and, last, of the final layer, on the heap. A Java
      * kernel: with only n rows the backend's gemm handles such thin shapes poorly.
      */
-    private float[][] adaLN(float[] siluC, int n) {
+    private float[][] adaLN(float[] siluC, int n, Acc acc) {
         float[][] out = new float[adaB.length][];
         for (int l = 0; l < out.length; l++) out[l] = new float[(n + 3) / 4 * 4 * adaB[l].length];
         RowKernels.linearRows(siluC, n, d, adaWt, adaB, out);
+        for (float[] b : adaB) acc.executedMacs += (long) n * d * b.length;   // (n, D)(D, 6D) per block, (n, D)(D, 2D)
         return out;
     }
 
@@ -499,6 +503,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
     private final class Acc {
         final int batch;
         double macs, staticMacs, tokenMargin = Double.POSITIVE_INFINITY, widthMargin = Double.POSITIVE_INFINITY;
+        long executedMacs;
         final double[] heads = new double[cfg.depth()], groups = new double[cfg.depth()], tokens = new double[cfg.depth()];
 
         Acc(int batch) {
@@ -511,7 +516,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
                 groups[l] /= batch;
                 tokens[l] /= batch;
             }
-            return new ForwardStats(batch, macs, staticMacs, heads, groups, tokens, tokenMargin, widthMargin);
+            return new ForwardStats(batch, macs, staticMacs, heads, groups, tokens, tokenMargin, widthMargin, executedMacs);
         }
     }
 

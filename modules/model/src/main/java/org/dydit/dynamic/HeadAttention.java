@@ -7,6 +7,7 @@ import org.dydit.kernels.Par;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Softmax attention of the active heads only, read straight from the fused qkv rows and written straight into
@@ -43,16 +44,20 @@ final class HeadAttention {
      * @param qkv   (B*T, 3*a*hd) float32 without bias, native byte order
      * @param bias  the sliced qkv bias (3*a*hd)
      * @param out   (B*T, a*hd) float32: head h of token r at columns [h*hd, (h+1)*hd)
+     * @return the multiply-accumulates of the products run, QK^T and softmax·V of each query row block (the zero
+     *         padding rows of a last, partial block not counted)
      */
-    static void forward(ByteBuffer qkv, float[] bias, int batch, int tokens, int heads, int hd, ByteBuffer out) {
+    static long forward(ByteBuffer qkv, float[] bias, int batch, int tokens, int heads, int hd, ByteBuffer out) {
         int w = heads * hd, w3 = 3 * w;
         float scale = (float) (1.0 / Math.sqrt(hd));
         boolean vec = Vec.ON && hd % Vec.L == 0;
+        LongAdder done = new LongAdder();
         Par.range(batch * heads, 1, (j0, j1) -> {
             Scratch sc = SCRATCH.get();
             if (sc == null || !sc.fits(tokens, hd)) { sc = new Scratch(tokens, hd); SCRATCH.set(sc); }
             float[] q = sc.q, kt = sc.kt, v = sc.v, s = sc.s, o = sc.o, kb = sc.kb;
             float[] sums = new float[R];
+            long macs = 0;
             for (int job = j0; job < j1; job++) {
                 int b = job / heads, h = job % heads;
                 int qc = h * hd, kc = w + h * hd, vc = 2 * w + h * hd;
@@ -62,6 +67,7 @@ final class HeadAttention {
                     // the padding query rows of the last block are zero; their scores and outputs are not used
                     Vec.mm6(q, i * hd, hd, kt, 0, tokens, s, 0, tokens, tokens, hd);
                     int rows = Math.min(R, tokens - i);
+                    macs += (long) rows * hd * tokens + (long) rows * tokens * hd;   // (rows, hd)(hd, T), (rows, T)(T, hd)
                     for (int r = 0; r < rows; r++) sums[r] = Vec.expShifted(s, r * tokens, tokens);
                     Vec.mm6(s, 0, tokens, v, 0, hd, o, 0, hd, hd, tokens);
                     for (int r = 0; r < rows; r++) {
@@ -76,7 +82,9 @@ final class HeadAttention {
                     }
                 }
             }
+            done.add(macs);
         });
+        return done.sum();
     }
 
     private static void gatherVec(ByteBuffer qkv, float[] bias, int b, int tokens, int hd, int w3, int qc, int kc, int vc,

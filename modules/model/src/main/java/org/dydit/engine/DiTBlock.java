@@ -7,6 +7,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import static org.dydit.engine.Profile.Phase.ELEMENTWISE;
 import static org.dydit.engine.Profile.Phase.GEMM;
+import static org.dydit.engine.Profile.Phase.ROUTERS;
 
 /**
  * One DiT block with adaLN-Zero, forward and backward:
@@ -50,7 +51,11 @@ final class DiTBlock {
         Mm.gemm(a.o, w.projW(), a.a, false, true, 0);
         prof.lap(GEMM);
         Kernels.gatedResidual(Buf.of(x), Buf.of(a.a), Buf.of(w.projB()), adaB, ada, 2 * d, null, Buf.of(a.x1), t, d);
-        if (masks.tokenHook != null) masks.tokenHook.forward(a.x1);
+        if (masks.tokenHook != null) {
+            prof.lap(ELEMENTWISE);
+            masks.tokenHook.forward(a.x1);
+            prof.lap(ROUTERS);
+        }
         Kernels.lnModulate(Buf.of(a.x1), Buf.of(a.xhat2), Buf.of(a.rstd2), adaB, ada, 3 * d, 4 * d, Buf.of(a.xm2), t, d, LN_EPS);
         prof.lap(ELEMENTWISE);
         Mm.gemm(a.xm2, w.fc1W(), a.f, false, true, 0);
@@ -78,7 +83,11 @@ final class DiTBlock {
         // MLP branch: out = x1 + gate2 * tok * m
         Kernels.gatedResidualBackward(dxB, Buf.of(a.m), adaB, ada, 5 * d, opt(masks.token), Buf.of(tmp.dBranch), dAda,
                 opt(masks.dToken), t, d);
-        if (masks.tokenHook != null) masks.tokenHook.backward(dx);
+        if (masks.tokenHook != null) {
+            prof.lap(ELEMENTWISE);
+            masks.tokenHook.backward(dx);
+            prof.lap(ROUTERS);
+        }
         Kernels.columnSums(Buf.of(tmp.dBranch), Buf.of(gw.fc2B()));
         prof.lap(ELEMENTWISE);
         Mm.gemm(tmp.dBranch, a.g, gw.fc2W(), true, false, 0);

@@ -16,6 +16,7 @@ import java.util.Arrays;
 
 import static org.dydit.engine.Profile.Phase.ELEMENTWISE;
 import static org.dydit.engine.Profile.Phase.GEMM;
+import static org.dydit.engine.Profile.Phase.ROUTERS;
 
 /**
  * The hand-written DiT: forward and backward of the whole model in plain ND4J (gemm into preallocated
@@ -188,7 +189,10 @@ public final class DiTEngine implements AutoCloseable {
         }
         Kernels.silu(cB, Buf.of(s.siluC));
         profile.lap(ELEMENTWISE);
-        if (timestepHook != null) timestepHook.forward(s.tEmb);
+        if (timestepHook != null) {
+            timestepHook.forward(s.tEmb);
+            profile.lap(ROUTERS);
+        }
         for (int i = 0; i < cfg.depth(); i++) {
             DiTBlock.forward(s.dims, blocks[i], s.acts[i], s.scratch, s.siluC, s.xs[i], s.xs[i + 1], mask(i), profile);
         }
@@ -250,7 +254,11 @@ public final class DiTEngine implements AutoCloseable {
         Buf gt = Buf.of(gTable), dc = Buf.of(s.dC);
         for (int i = 0; i < b; i++) for (int j = 0; j < d; j++) gt.add(s.labels[i] * d + j, dc.get(i * d + j));
         // from here on dC stands for d loss / d E_t, which also reaches E_t through the timestep routers
-        if (timestepHook != null) timestepHook.backward(s.dC);
+        if (timestepHook != null) {
+            profile.lap(ELEMENTWISE);
+            timestepHook.backward(s.dC);
+            profile.lap(ROUTERS);
+        }
         // timestep MLP
         Kernels.columnSums(dc, Buf.of(grads.get(DiTKeys.T_MLP2 + ".bias")));
         profile.lap(ELEMENTWISE);

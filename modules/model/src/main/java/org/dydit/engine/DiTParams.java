@@ -1,13 +1,22 @@
 package org.dydit.engine;
 
+import org.dydit.formats.DType;
+import org.dydit.kernels.Buf;
+import org.dydit.formats.SafeTensors;
+import org.dydit.formats.SafeTensorsWriter;
 import org.dydit.formats.Tensor;
 import org.dydit.model.DiTConfig;
+import org.dydit.model.DiTInit;
 import org.dydit.model.DiTKeys;
 import org.dydit.model.NdTensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.WritableByteChannel;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -71,16 +80,78 @@ public final class DiTParams {
 
     /** Copies every key of this layout from {@code weights}; a missing key or a shape mismatch names the key. */
     public void load(Map<String, Tensor> weights) {
-        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-            Tensor t = weights.get(e.getKey());
-            if (t == null) throw new IllegalArgumentException("weights have no tensor '" + e.getKey() + "'");
-            if (!Arrays.equals(t.shape(), e.getValue())) {
-                throw new IllegalArgumentException("tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
-                        + ", expected " + Arrays.toString(e.getValue()));
-            }
-            INDArray v = views.get(e.getKey());
-            if (v != null) v.assign(NdTensors.toNd(t, dtype).reshape('c', v.shape()));
+        for (String key : shapes.keySet()) {
+            Tensor t = weights.get(key);
+            if (t == null) throw new IllegalArgumentException("weights have no tensor '" + key + "'");
+            set(key, t);
         }
+    }
+
+    /** Copies {@code t} into key {@code key}; an unknown key or a shape mismatch names the key. */
+    public void set(String key, Tensor t) {
+        long[] shape = shapes.get(key);
+        if (shape == null) throw new IllegalArgumentException("no parameter '" + key + "'");
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new IllegalArgumentException("tensor '" + key + "' has shape " + Arrays.toString(t.shape())
+                    + ", expected " + Arrays.toString(shape));
+        }
+        INDArray v = views.get(key);
+        if (v == null) return;
+        INDArray a = NdTensors.toNd(t, dtype);
+        v.assign(a.reshape('c', v.shape()));
+        a.close();   // off-heap: freed now rather than at some later GC, so loading a large model does not pile them up
+    }
+
+    /**
+     * Freshly initialised parameters ({@link DiTInit}, the same values as {@code DiTModel.init}), filled one key at
+     * a time so that no state dict of the whole model is built on the heap.
+     */
+    public static DiTParams init(DiTConfig config, long seed, DataType dtype) {
+        DiTParams p = zeros(config, dtype);
+        DiTInit.forEach(config, seed, (key, t) -> {
+            if (p.has(key)) p.set(key, t);
+        });
+        return p;
+    }
+
+    /**
+     * Copies every key of this layout from {@code prefix + key} of {@code file}, one tensor at a time (a 2.7 GB store
+     * is never held twice); a missing tensor or a shape mismatch names the file and the key.
+     */
+    public void load(SafeTensors file, String prefix) {
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            String name = prefix + e.getKey();
+            if (!file.contains(name)) throw new IllegalArgumentException(file.path() + " has no tensor '" + name + "'");
+            if (!Arrays.equals(file.shape(name), e.getValue())) {
+                throw new IllegalArgumentException(file.path() + ": tensor '" + name + "' has shape "
+                        + Arrays.toString(file.shape(name)) + ", expected " + Arrays.toString(e.getValue()));
+            }
+            set(e.getKey(), file.get(name));
+        }
+    }
+
+    /**
+     * Every key as a safetensors source that streams the values straight from the off-heap store (F32, or F64 for
+     * double stores), in layout order: how checkpoints write stores without a heap copy.
+     */
+    public LinkedHashMap<String, SafeTensorsWriter.Source> sources() {
+        LinkedHashMap<String, SafeTensorsWriter.Source> m = new LinkedHashMap<>();
+        DType type = dtype == DataType.DOUBLE ? DType.F64 : DType.F32;
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            INDArray v = views.get(e.getKey());
+            long[] shape = e.getValue();
+            m.put(e.getKey(), new SafeTensorsWriter.Source() {
+                public DType dtype() { return type; }
+                public long[] shape() { return shape; }
+                public void writeTo(WritableByteChannel out) throws IOException {
+                    if (v == null) return;
+                    ByteBuffer b = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? Buf.of(v).bytes().duplicate().rewind()
+                            : ByteBuffer.wrap(NdTensors.toTensor(v).rawBytes());   // safetensors is little-endian
+                    while (b.hasRemaining()) out.write(b);
+                }
+            });
+        }
+        return m;
     }
 
     /** The parameters as heap tensors (F32, or F64 for double stores) under their original keys and shapes. */

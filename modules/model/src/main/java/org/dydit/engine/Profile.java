@@ -1,11 +1,11 @@
 package org.dydit.engine;
 
 /**
- * Wall time per phase of the engine's step (gemm, attention, element-wise, optimizer), accumulated while
- * enabled. The benchmark reads it to report where a step's time goes.
+ * Wall time per phase of the engine's step (gemm, attention, element-wise, DyDiT's routers, optimizer),
+ * accumulated while enabled. The benchmark reads it to report where a step's time goes.
  */
 public final class Profile {
-    public enum Phase { GEMM, ATTENTION, ELEMENTWISE, OPTIMIZER, OTHER }
+    public enum Phase { GEMM, ATTENTION, ELEMENTWISE, ROUTERS, OPTIMIZER, OTHER }
 
     private final long[] ns = new long[Phase.values().length];
     private boolean enabled;

@@ -206,8 +206,8 @@ public final class Kernels {
 
     /** In place: {@code dg <- m * gelu'(m f) * dg}; d mask per (sample, group) into {@code dChan} when non-null. */
     public static void geluBackward(Buf f, Buf chanMask, int groups, Buf dg, Buf dChan, int tokens, int width) {
-        if (f.isFloat() && VecKernels.AVAILABLE && dChan == null) {
-            VecKernels.geluBackward(f, chanMask, groups, dg, tokens, width);
+        if (f.isFloat() && VecKernels.AVAILABLE) {
+            VecKernels.geluBackward(f, chanMask, groups, dg, dChan, tokens, width);
             return;
         }
         int samples = f.n / width / tokens;

@@ -27,6 +27,7 @@ public final class SplitMatmul implements AutoCloseable {
     private final MatmulCalls[] parts;
     private final int threads;
     private long splitCalls;
+    private long macs;
 
     public SplitMatmul() {
         threads = Par.threads();
@@ -36,6 +37,7 @@ public final class SplitMatmul implements AutoCloseable {
 
     /** c (m, n) = a (m, k) w (k, n). */
     public void run(Rows a, int m, int k, INDArray w, Rows c, int n) {
+        macs += (long) m * k * n;
         int count = Math.min(threads, m / MIN_ROWS);
         if (count < 2) {
             whole.run(a.view(0, m, k), w, c.view(0, m, n));
@@ -61,6 +63,11 @@ public final class SplitMatmul implements AutoCloseable {
         });
         if (split) splitCalls++;
         else whole.run(a.view(0, m, k), w, c.view(0, m, n));   // kernel threads busy elsewhere
+    }
+
+    /** Multiply-accumulates of every product run so far, m·k·n per call: the engine's work as asked for. */
+    public long macs() {
+        return macs;
     }
 
     /** Calls that ran split (for tests). */

@@ -82,12 +82,18 @@ public final class VecKernels {
         });
     }
 
-    static void geluBackward(Buf f, Buf chanMask, int groups, Buf dg, int tokens, int width) {
+    /**
+     * In place {@code dg <- m * gelu'(m f) * dg}; with {@code dChan} non-null also d mask per (sample, group),
+     * {@code sum over the group's tokens and channels of gelu'(m f) dg f}: per-row partial sums first (rows run in
+     * parallel), then summed per sample in token order, so the bits do not depend on the thread count.
+     */
+    static void geluBackward(Buf f, Buf chanMask, int groups, Buf dg, Buf dChan, int tokens, int width) {
         VectorSpecies<Float> sp = sp();
         int lanes = sp.length();
         ByteBuffer fb = f.bytes(), db = dg.bytes();
         int rows = f.n / width;
         int gs = width / groups;
+        double[] part = dChan == null ? null : new double[rows * groups];
         Par.range(rows, 8, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int b = r / tokens;
@@ -95,10 +101,11 @@ public final class VecKernels {
                     float m = chanMask == null ? 1f : (float) chanMask.get(b * groups + k);
                     int j0 = k * gs, j1 = j0 + gs;
                     int j = j0;
+                    FloatVector acc = FloatVector.zero(sp);
                     for (; j + lanes <= j1; j += lanes) {
                         int off = (r * width + j) * 4;
-                        FloatVector x = FloatVector.fromByteBuffer(sp, fb, off, NO);
-                        if (m != 1f) x = x.mul(m);
+                        FloatVector f0 = FloatVector.fromByteBuffer(sp, fb, off, NO);
+                        FloatVector x = m != 1f ? f0.mul(m) : f0;
                         FloatVector x2 = x.mul(x);
                         FloatVector th = VecMath.tanh(x2.mul(A).add(1f).mul(x).mul(C));
                         // 0.5(1+th) + 0.5 x (1-th^2) C (1 + 3A x^2)
@@ -106,16 +113,29 @@ public final class VecKernels {
                                 .add(x.mul(0.5f * C).mul(th.mul(th).neg().add(1f)).mul(x2.mul(3 * A).add(1f)));
                         FloatVector gin = FloatVector.fromByteBuffer(sp, db, off, NO);
                         FloatVector out = gin.mul(dgl);
+                        if (part != null) acc = acc.add(out.mul(f0));
                         if (m != 1f) out = out.mul(m);
                         out.intoByteBuffer(db, off, NO);
                     }
+                    double tail = 0;
                     for (; j < j1; j++) {
                         int i = r * width + j;
-                        dg.set(i, m * dg.get(i) * Kernels.geluGrad(m * f.get(i)));
+                        double grad = Kernels.geluGrad(m * f.get(i));
+                        if (part != null) tail += dg.get(i) * grad * f.get(i);
+                        dg.set(i, m * dg.get(i) * grad);
                     }
+                    if (part != null) part[r * groups + k] = VecMath.addLanes(acc) + tail;
                 }
             }
         });
+        if (part == null) return;
+        for (int b = 0; b < rows / tokens; b++) {
+            for (int k = 0; k < groups; k++) {
+                double s = 0;
+                for (int t = 0; t < tokens; t++) s += part[(b * tokens + t) * groups + k];
+                dChan.set(b * groups + k, s);
+            }
+        }
     }
 
     static void softmaxRows(Buf s, int len) {

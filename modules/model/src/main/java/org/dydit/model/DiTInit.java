@@ -4,6 +4,7 @@ import org.dydit.formats.Tensor;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.SplittableRandom;
 
 /**
@@ -28,10 +29,15 @@ public final class DiTInit {
     /** A complete, freshly initialised state dict for {@code cfg} (F32, reference key order). */
     public static LinkedHashMap<String, Tensor> init(DiTConfig cfg, long seed) {
         LinkedHashMap<String, Tensor> m = new LinkedHashMap<>();
-        for (Map.Entry<String, long[]> e : DiTKeys.expected(cfg).entrySet()) {
-            m.put(e.getKey(), initTensor(cfg, e.getKey(), e.getValue(), seed));
-        }
+        forEach(cfg, seed, m::put);
         return m;
+    }
+
+    /** The tensors of {@link #init}, handed over one at a time (a large model's state dict is never whole on the heap). */
+    public static void forEach(DiTConfig cfg, long seed, BiConsumer<String, Tensor> sink) {
+        for (Map.Entry<String, long[]> e : DiTKeys.expected(cfg).entrySet()) {
+            sink.accept(e.getKey(), initTensor(cfg, e.getKey(), e.getValue(), seed));
+        }
     }
 
     /**

@@ -171,6 +171,16 @@ public final class DiTModel {
      * then, and a folder holding anything else is refused.
      */
     public void save(Path modelDir) throws IOException {
+        LinkedHashMap<String, SafeTensorsWriter.Source> src = new LinkedHashMap<>();
+        DiTWeights.ordered(config, weights).forEach((k, t) -> src.put(k, SafeTensorsWriter.source(t)));
+        save(modelDir, config, src);
+    }
+
+    /**
+     * {@link #save} for weights streamed from elsewhere (a trainer's off-heap EMA): {@code weights} must hold F32
+     * tensors under the original keys of {@code config}, in the order they are to be written.
+     */
+    public static void save(Path modelDir, DiTConfig config, Map<String, ? extends SafeTensorsWriter.Source> weights) throws IOException {
         Path target = modelDir.toAbsolutePath().normalize();
         checkReplaceable(target);
         AtomicFolder.replace(target, tmp -> {
@@ -178,7 +188,7 @@ public final class DiTModel {
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("format", "pt");
             meta.put("dydit.config", config.toJson());
-            SafeTensorsWriter.write(tmp.resolve(WEIGHTS_FILE), DiTWeights.ordered(config, weights), meta);
+            SafeTensorsWriter.writeSources(tmp.resolve(WEIGHTS_FILE), weights, meta);
         });
     }
 

@@ -5,6 +5,7 @@ import org.dydit.formats.Tensor;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTModel;
 import org.dydit.model.DiTWeights;
+import org.dydit.model.GoldenCases;
 import org.dydit.model.NdTensors;
 import org.dydit.testkit.Approx;
 import org.dydit.testkit.Golden;
@@ -15,11 +16,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
  * The hand-written engine against the reference PyTorch outputs ({@code $DYDIT_GOLDEN/dit} and {@code dydit}):
@@ -54,15 +52,7 @@ class EngineGoldenTest {
     void everyDiTCaseMatchesTheReference() throws IOException {
         Path dir = Golden.path("dit");
         try (DiTEngine e = engine(dir, DataType.FLOAT); SafeTensors cases = SafeTensors.open(dir.resolve("cases.safetensors"))) {
-            List<String> groups = new ArrayList<>();
-            for (String name : cases.names()) {
-                if (name.equals("x") || name.endsWith("_x")) {
-                    String pre = name.substring(0, name.length() - 1);
-                    if (cases.contains(pre + "t") && cases.contains(pre + "y") && cases.contains(pre + "out")) groups.add(pre);
-                }
-            }
-            assertFalse(groups.isEmpty(), "no case (x, t, y, out) in " + cases.path());
-            for (String pre : groups) {
+            for (String pre : GoldenCases.groups(cases)) {
                 INDArray x = NdTensors.toNd(cases.get(pre + "x"), DataType.FLOAT);
                 if (cases.contains(pre + "scale")) {
                     INDArray got = e.forward(DiTModel.guidanceInput(x), doubles(cases.get(pre + "t")),

@@ -4,7 +4,9 @@ import org.dydit.engine.EngineTestModels;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,6 +36,15 @@ class VecKernelsTest {
         assertEquals(0, fd.castTo(DataType.FLOAT).sub(ff).amaxNumber().doubleValue(), 1e-5, "f + bias");
         assertEquals(0, gd.castTo(DataType.FLOAT).sub(gf).amaxNumber().doubleValue(), 1e-5, "gelu");
         assertEquals(0, dgd.castTo(DataType.FLOAT).sub(dgf).amaxNumber().doubleValue(), 1e-5, "gelu backward");
+        // with d mask per (sample, group): the same d hidden bits, and the float64 path's d mask
+        INDArray chD = Nd4j.create(DataType.DOUBLE, b, groups), chF = Nd4j.create(DataType.FLOAT, b, groups);
+        INDArray dgd2 = dg.dup(), dgf2 = dg.castTo(DataType.FLOAT);
+        Kernels.geluBackward(Buf.of(fd), Buf.of(mask), groups, Buf.of(dgd2), Buf.of(chD), t, width);
+        Kernels.geluBackward(Buf.of(ff), Buf.of(mask.castTo(DataType.FLOAT)), groups, Buf.of(dgf2), Buf.of(chF), t, width);
+        assertArrayEquals(dgf.data().asFloat(), dgf2.data().asFloat(), "d hidden must not depend on whether d mask is asked for");
+        assertEquals(0, dgd.sub(dgd2).amaxNumber().doubleValue(), 0.0);
+        assertTrue(chD.amaxNumber().doubleValue() > 1, "d mask should be far from zero: " + chD);
+        assertEquals(0, chD.castTo(DataType.FLOAT).sub(chF).amaxNumber().doubleValue(), 1e-5 * chD.amaxNumber().doubleValue(), "d mask");
 
         INDArray s = EngineTestModels.gaussian(DataType.DOUBLE, 5, 7, 40).muli(4);
         INDArray dp = EngineTestModels.gaussian(DataType.DOUBLE, 6, 7, 40);

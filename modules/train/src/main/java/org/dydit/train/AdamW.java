@@ -16,7 +16,9 @@ import java.nio.ByteOrder;
  * {@code eps} added to the corrected root), plus gradient-norm clipping and the EMA of the weights, each one
  * pass over the flat parameter buffers of a {@link DiTParams} layout.
  *
- * <p>Sums run over a fixed number of chunks in a fixed order, so results do not depend on the thread count.
+ * <p>The passes walk the stores in {@link FlatSegments} (a store may be larger than one buffer can address:
+ * DiT-XL/2's are 2.7 GB); results do not depend on the segment size. Sums run over a fixed number of chunks in a
+ * fixed order, so results do not depend on the thread count either.
  */
 public final class AdamW {
     public final double lr, beta1, beta2, eps, weightDecay;
@@ -35,40 +37,60 @@ public final class AdamW {
 
     /** One update with step number {@code step} (1-based, for bias correction). */
     public void update(DiTParams p, DiTParams g, DiTParams m, DiTParams v, long step) {
-        Buf pb = Buf.of(p.flat()), gb = Buf.of(g.flat()), mb = Buf.of(m.flat()), vb = Buf.of(v.flat());
+        update(p, g, m, v, step, FlatSegments.of(p.flat()));
+    }
+
+    void update(DiTParams p, DiTParams g, DiTParams m, DiTParams v, long step, FlatSegments seg) {
+        Buf[] ps = seg.bufs(p.flat()), gs = seg.bufs(g.flat()), ms = seg.bufs(m.flat()), vs = seg.bufs(v.flat());
         double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
         double stepSize = lr / bc1;
         double decay = 1 - lr * weightDecay;
         double invSqrtBc2 = 1 / Math.sqrt(bc2);
-        if (pb.isFloat() && VecKernels.AVAILABLE) {
-            Vec.adam(pb, gb, mb, vb, (float) beta1, (float) beta2, (float) eps, (float) stepSize, (float) decay, (float) invSqrtBc2);
-            return;
-        }
-        Par.range(pb.n, 4096, (i0, i1) -> {
-            for (int i = i0; i < i1; i++) {
-                double gi = gb.get(i);
-                double mi = beta1 * mb.get(i) + (1 - beta1) * gi;
-                double vi = beta2 * vb.get(i) + (1 - beta2) * gi * gi;
-                mb.set(i, mi);
-                vb.set(i, vi);
-                pb.set(i, pb.get(i) * decay - stepSize * mi / (Math.sqrt(vi) * invSqrtBc2 + eps));
+        for (int k = 0; k < ps.length; k++) {
+            Buf pb = ps[k], gb = gs[k], mb = ms[k], vb = vs[k];
+            if (pb.isFloat() && VecKernels.AVAILABLE) {
+                Vec.adam(pb, gb, mb, vb, (float) beta1, (float) beta2, (float) eps, (float) stepSize, (float) decay, (float) invSqrtBc2);
+                continue;
             }
-        });
+            Par.range(pb.n, 4096, (i0, i1) -> {
+                for (int i = i0; i < i1; i++) {
+                    double gi = gb.get(i);
+                    double mi = beta1 * mb.get(i) + (1 - beta1) * gi;
+                    double vi = beta2 * vb.get(i) + (1 - beta2) * gi * gi;
+                    mb.set(i, mi);
+                    vb.set(i, vi);
+                    pb.set(i, pb.get(i) * decay - stepSize * mi / (Math.sqrt(vi) * invSqrtBc2 + eps));
+                }
+            });
+        }
     }
 
     static final int CHUNKS = 64;
 
     /** The global L2 norm of the gradient. */
     public static double norm(DiTParams g) {
-        Buf b = Buf.of(g.flat());
+        return norm(g, FlatSegments.of(g.flat()));
+    }
+
+    /** Chunk c sums its elements in index order, across segment ends, so the bits do not depend on the segments. */
+    static double norm(DiTParams g, FlatSegments seg) {
+        Buf[] bs = seg.bufs(g.flat());
+        long n = seg.length;
         double[] part = new double[CHUNKS];
         Par.range(CHUNKS, 1, (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
-                int from = (int) ((long) b.n * c / CHUNKS), to = (int) ((long) b.n * (c + 1) / CHUNKS);
+                long from = FlatSegments.chunkStart(n, c, CHUNKS), to = FlatSegments.chunkStart(n, c + 1, CHUNKS);
                 double s = 0;
-                for (int i = from; i < to; i++) {
-                    double x = b.get(i);
-                    s += x * x;
+                while (from < to) {
+                    int k = seg.segmentOf(from);
+                    Buf b = bs[k];
+                    long base = seg.start(k);
+                    int i0 = (int) (from - base), i1 = (int) (Math.min(to, base + b.n) - base);
+                    for (int i = i0; i < i1; i++) {
+                        double x = b.get(i);
+                        s += x * x;
+                    }
+                    from = base + i1;
                 }
                 part[c] = s;
             }
@@ -86,21 +108,28 @@ public final class AdamW {
         double n = norm(g);
         if (maxNorm > 0 && Double.isFinite(n)) {
             double f = maxNorm / (n + 1e-6);
-            if (f < 1) g.flat().muli(f);
+            if (f < 1) g.flat().muli(f);   // ND4J's loop indexes with 64 bits
         }
         return n;
     }
 
     /** ema = decay * ema + (1 - decay) * p. */
     public static void ema(DiTParams ema, DiTParams p, double decay) {
-        Buf e = Buf.of(ema.flat()), x = Buf.of(p.flat());
-        if (e.isFloat() && VecKernels.AVAILABLE) {
-            Vec.ema(e, x, (float) decay);
-            return;
+        ema(ema, p, decay, FlatSegments.of(ema.flat()));
+    }
+
+    static void ema(DiTParams ema, DiTParams p, double decay, FlatSegments seg) {
+        Buf[] es = seg.bufs(ema.flat()), xs = seg.bufs(p.flat());
+        for (int k = 0; k < es.length; k++) {
+            Buf e = es[k], x = xs[k];
+            if (e.isFloat() && VecKernels.AVAILABLE) {
+                Vec.ema(e, x, (float) decay);
+                continue;
+            }
+            Par.range(e.n, 4096, (i0, i1) -> {
+                for (int i = i0; i < i1; i++) e.set(i, decay * e.get(i) + (1 - decay) * x.get(i));
+            });
         }
-        Par.range(e.n, 4096, (i0, i1) -> {
-            for (int i = i0; i < i1; i++) e.set(i, decay * e.get(i) + (1 - decay) * x.get(i));
-        });
     }
 
     /** float32 Vector API loops. */

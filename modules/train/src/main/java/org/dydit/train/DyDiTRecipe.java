@@ -1,8 +1,13 @@
 package org.dydit.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.dydit.routing.FlopsLoss;
 import org.dydit.routing.GumbelSigmoid;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The settings of DyDiT fine-tuning, defaulting to the official scripts (spec §3.9).
@@ -19,7 +24,7 @@ import org.dydit.routing.GumbelSigmoid;
  *                       here it is plain clip-by-global-norm at the scripts' max norm (200, resp. 50).
  */
 public record DyDiTRecipe(double lambda, long rampSteps, long holdSteps, long completeSteps, double tau,
-                          double flopsWeight, boolean stratified, EngineTrainer.Settings optimizer) {
+                          double flopsWeight, boolean stratified, TrainerSettings optimizer) {
 
     public DyDiTRecipe {
         new TargetRatio(lambda, rampSteps, holdSteps);   // validates
@@ -35,8 +40,7 @@ public record DyDiTRecipe(double lambda, long rampSteps, long holdSteps, long co
      */
     public static DyDiTRecipe paper(double lambda, long seed) {
         boolean high = lambda >= 0.7;
-        EngineTrainer.Settings opt = new EngineTrainer.Settings(high ? 2.5e-5 : 1e-4, 0.9, 0.999, 1e-8, 0,
-                high ? 50 : 200, 0.9999, seed);
+        TrainerSettings opt = new TrainerSettings(high ? 2.5e-5 : 1e-4, 0.9, 0.999, 1e-8, 0, high ? 50 : 200, 0.9999, seed);
         return new DyDiTRecipe(lambda, high ? 5000 : 1000, TargetRatio.REFERENCE_HOLD, high ? Long.MAX_VALUE : 30000,
                 GumbelSigmoid.TAU, FlopsLoss.REFERENCE_WEIGHT, true, opt);
     }
@@ -45,7 +49,7 @@ public record DyDiTRecipe(double lambda, long rampSteps, long holdSteps, long co
         return new TargetRatio(lambda, rampSteps, holdSteps);
     }
 
-    public DyDiTRecipe withOptimizer(EngineTrainer.Settings o) {
+    public DyDiTRecipe withOptimizer(TrainerSettings o) {
         return new DyDiTRecipe(lambda, rampSteps, holdSteps, completeSteps, tau, flopsWeight, stratified, o);
     }
 
@@ -55,5 +59,37 @@ public record DyDiTRecipe(double lambda, long rampSteps, long holdSteps, long co
 
     public DyDiTRecipe withCompleteSteps(long n) {
         return new DyDiTRecipe(lambda, rampSteps, holdSteps, n, tau, flopsWeight, stratified, optimizer);
+    }
+
+    /** The objective's part as a checkpoint records it (the optimizer is recorded beside it). */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("lambda", lambda);
+        m.put("ramp_steps", rampSteps);
+        m.put("hold_steps", holdSteps);
+        m.put("complete_steps", completeSteps);
+        m.put("tau", tau);
+        m.put("flops_weight", flopsWeight);
+        m.put("stratified", stratified);
+        return m;
+    }
+
+    /** The recipe {@link #toMap} wrote into {@code file}, with the optimizer {@code optimizer}; errors name the key. */
+    static DyDiTRecipe fromJson(JsonNode r, TrainerSettings optimizer, Path file) throws IOException {
+        JsonNode strat = TrainCheckpoint.node(r, "stratified", file);
+        if (!strat.isBoolean()) throw new IOException(file + ": key 'stratified' must be true or false, got " + strat);
+        try {
+            return new DyDiTRecipe(TrainCheckpoint.num(r, "lambda", file), whole(r, "ramp_steps", file),
+                    whole(r, "hold_steps", file), whole(r, "complete_steps", file), TrainCheckpoint.num(r, "tau", file),
+                    TrainCheckpoint.num(r, "flops_weight", file), strat.asBoolean(), optimizer);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": invalid DyDiT recipe: " + e.getMessage(), e);
+        }
+    }
+
+    private static long whole(JsonNode r, String key, Path file) throws IOException {
+        JsonNode n = TrainCheckpoint.node(r, key, file);
+        if (!n.canConvertToLong() || !n.isIntegralNumber()) throw new IOException(file + ": key '" + key + "' must be a whole number, got " + n);
+        return n.asLong();
     }
 }

@@ -1,13 +1,13 @@
 package org.dydit.train;
 
-import org.dydit.engine.DiTParams;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.dydit.formats.SafeTensors;
+import org.dydit.engine.DiTParams;
 import org.dydit.formats.AtomicFile;
 import org.dydit.formats.AtomicFolder;
+import org.dydit.formats.SafeTensors;
 import org.dydit.formats.SafeTensorsWriter;
 import org.dydit.formats.Tensor;
 import org.dydit.model.DiTConfig;
@@ -23,14 +23,17 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A training checkpoint folder:
+ * A training checkpoint folder, for either objective:
  * <pre>
  *   model/                    the EMA weights as a model folder (config.json + model.safetensors), ready to sample
  *   train_state.safetensors   raw weights, Adam first and second moments: "params.KEY", "adam_m.KEY", "adam_v.KEY"
- *   train_state.json          step, optimiser settings, RNG (counter-based: seed + step), model config
+ *   train_state.json          format, step, objective (name and recipe), optimiser settings, RNG (counter-based:
+ *                             seed + step), model config
  * </pre>
- * The folder is written under a temporary name beside the target and renamed into place only when complete, so a
- * crash never leaves a half-written checkpoint and an existing one is replaced only by a complete one.
+ * Tensors are streamed key by key between the off-heap stores and the files, so saving or loading a DiT-XL/2 holds
+ * no second copy of its 2.7 GB stores. The folder is written under a temporary name beside the target and renamed
+ * into place only when complete, so a crash never leaves a half-written checkpoint. Format 1 (DiT only, no
+ * objective key) still loads, as a DiT objective.
  */
 public final class TrainCheckpoint {
     private TrainCheckpoint() {}
@@ -38,32 +41,37 @@ public final class TrainCheckpoint {
     public static final String MODEL_DIR = "model";
     public static final String STATE_TENSORS = "train_state.safetensors";
     public static final String STATE_JSON = "train_state.json";
-    public static final String FORMAT = "dydit-train-state/1";
+    public static final String FORMAT = "dydit-train-state/2";
+    /** The DiT-only format before objectives were recorded; read as the DiT objective. */
+    static final String FORMAT_1 = "dydit-train-state/1";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    public static void save(EngineTrainer tr, Path dir) throws IOException {
+    public static void save(Trainer tr, Path dir) throws IOException {
         AtomicFolder.replace(dir, tmp -> writeInto(tr, tmp));
     }
 
-    private static void writeInto(EngineTrainer tr, Path tmp) throws IOException {
+    private static void writeInto(Trainer tr, Path tmp) throws IOException {
         DiTConfig cfg = tr.config();
-        LinkedHashMap<String, Tensor> emaW = tr.ema().toTensors();
-        emaW.put(DiTKeys.POS_EMBED, posEmbed(cfg));
-        DiTModel.of(cfg, emaW, "EMA weights at step " + tr.step(), "trainer config").save(tmp.resolve(MODEL_DIR));
+        LinkedHashMap<String, SafeTensorsWriter.Source> emaW = tr.ema().sources();
+        emaW.put(DiTKeys.POS_EMBED, SafeTensorsWriter.source(posEmbed(cfg)));
+        DiTModel.save(tmp.resolve(MODEL_DIR), cfg, emaW);
 
-        Map<String, Tensor> state = new LinkedHashMap<>();
+        Map<String, SafeTensorsWriter.Source> state = new LinkedHashMap<>();
         put(state, "params.", tr.params());
         put(state, "adam_m.", tr.adamM());
         put(state, "adam_v.", tr.adamV());
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("step", Long.toString(tr.step()));
-        SafeTensorsWriter.write(tmp.resolve(STATE_TENSORS), state, meta);
+        SafeTensorsWriter.writeSources(tmp.resolve(STATE_TENSORS), state, meta);
 
         ObjectNode j = JSON.createObjectNode();
         j.put("format", FORMAT);
         j.put("step", tr.step());
-        EngineTrainer.Settings s = tr.settings();
+        ObjectNode obj = j.putObject("objective");
+        obj.put("name", tr.objective().name());
+        obj.set("recipe", JSON.valueToTree(tr.objective().recipe()));
+        TrainerSettings s = tr.settings();
         ObjectNode opt = j.putObject("optimizer");
         opt.put("name", "AdamW");
         opt.put("lr", s.lr());
@@ -81,15 +89,16 @@ public final class TrainCheckpoint {
         AtomicFile.writeString(tmp.resolve(STATE_JSON), JSON.writeValueAsString(j) + "\n");
     }
 
-    /** A trainer in exactly the saved state. Errors name the file and the key. */
-    public static EngineTrainer load(Path dir) throws IOException {
+    /** A trainer in exactly the saved state, with the saved objective. Errors name the file and the key. */
+    public static Trainer load(Path dir) throws IOException {
         Path jsonFile = dir.resolve(STATE_JSON);
         Path tensors = dir.resolve(STATE_TENSORS);
         if (!Files.isRegularFile(jsonFile)) throw new IOException("not a training checkpoint: " + jsonFile + " is missing");
         if (!Files.isRegularFile(tensors)) throw new IOException("not a training checkpoint: " + tensors + " is missing");
         JsonNode j = JSON.readTree(jsonFile.toFile());
-        if (!FORMAT.equals(text(j, "format", jsonFile))) {
-            throw new IOException(jsonFile + ": key 'format' is '" + j.get("format").asText() + "', expected " + FORMAT);
+        String format = text(j, "format", jsonFile);
+        if (!FORMAT.equals(format) && !FORMAT_1.equals(format)) {
+            throw new IOException(jsonFile + ": key 'format' is '" + format + "', expected " + FORMAT + " or " + FORMAT_1);
         }
         Path cfgTmp = Files.createTempFile("dydit-config", ".json");
         DiTConfig cfg;
@@ -101,40 +110,45 @@ public final class TrainCheckpoint {
         }
         JsonNode opt = node(j, "optimizer", jsonFile);
         JsonNode rng = node(j, "rng", jsonFile);
-        EngineTrainer.Settings s = new EngineTrainer.Settings(num(opt, "lr", jsonFile), num(opt, "beta1", jsonFile),
+        TrainerSettings s = new TrainerSettings(num(opt, "lr", jsonFile), num(opt, "beta1", jsonFile),
                 num(opt, "beta2", jsonFile), num(opt, "eps", jsonFile), num(opt, "weight_decay", jsonFile),
                 num(opt, "clip_norm", jsonFile), num(opt, "ema_decay", jsonFile), node(rng, "seed", jsonFile).asLong());
         long step = node(j, "step", jsonFile).asLong();
+        String objective = DiTObjective.NAME;
+        JsonNode recipe = null;
+        if (FORMAT.equals(format)) {
+            JsonNode o = node(j, "objective", jsonFile);
+            objective = text(o, "name", jsonFile);
+            recipe = node(o, "recipe", jsonFile);
+        }
 
+        Path emaFile = dir.resolve(MODEL_DIR).resolve(DiTModel.WEIGHTS_FILE);
+        DiTConfig emaCfg = DiTConfig.read(dir.resolve(MODEL_DIR).resolve(DiTModel.CONFIG_FILE));
+        if (!emaCfg.equals(cfg)) throw new IOException(dir.resolve(MODEL_DIR) + ": config differs from " + jsonFile);
         DiTParams p = DiTParams.zeros(cfg, DataType.FLOAT);
-        EngineTrainer tr;
-        try (SafeTensors st = SafeTensors.open(tensors)) {
-            p.load(read(st, "params.", p, tensors));
-            tr = new EngineTrainer(p, s);
-            tr.adamM().load(read(st, "adam_m.", p, tensors));
-            tr.adamV().load(read(st, "adam_v.", p, tensors));
+        Trainer tr = null;
+        try (SafeTensors st = SafeTensors.open(tensors); SafeTensors emaSt = SafeTensors.open(emaFile)) {
+            p.load(st, "params.");
+            tr = switch (objective) {
+                case DiTObjective.NAME -> Trainer.dit(p, s);
+                case DyDiTObjective.NAME -> Trainer.dydit(p, DyDiTRecipe.fromJson(recipe, s, jsonFile));
+                default -> throw new IOException(jsonFile + ": objective '" + objective + "' is not "
+                        + DiTObjective.NAME + " or " + DyDiTObjective.NAME);
+            };
+            tr.adamM().load(st, "adam_m.");
+            tr.adamV().load(st, "adam_v.");
+            tr.ema().load(emaSt, "");
+        } catch (IOException | RuntimeException e) {
+            if (tr != null) tr.close();
+            else p.flat().close();
+            throw e;
         }
-        DiTModel emaModel = DiTModel.load(dir.resolve(MODEL_DIR));
-        if (!emaModel.config().equals(cfg)) {
-            throw new IOException(dir.resolve(MODEL_DIR) + ": config differs from " + jsonFile);
-        }
-        tr.ema().load(emaModel.weights());
         tr.setStep(step);
         return tr;
     }
 
-    private static void put(Map<String, Tensor> out, String prefix, DiTParams p) {
-        p.toTensors().forEach((k, v) -> out.put(prefix + k, v));
-    }
-
-    private static Map<String, Tensor> read(SafeTensors st, String prefix, DiTParams layout, Path file) throws IOException {
-        Map<String, Tensor> m = new LinkedHashMap<>();
-        for (String k : layout.keys()) {
-            String name = prefix + k;
-            if (!st.contains(name)) throw new IOException(file + " has no tensor '" + name + "'");
-            m.put(k, st.get(name));
-        }
-        return m;
+    private static void put(Map<String, SafeTensorsWriter.Source> out, String prefix, DiTParams p) {
+        p.sources().forEach((k, v) -> out.put(prefix + k, v));
     }
 
     static Tensor posEmbed(DiTConfig cfg) {
@@ -144,7 +158,7 @@ public final class TrainCheckpoint {
         return Tensor.ofFloats(new long[]{1, cfg.tokens(), cfg.hiddenSize()}, f);
     }
 
-    private static JsonNode node(JsonNode j, String key, Path file) throws IOException {
+    static JsonNode node(JsonNode j, String key, Path file) throws IOException {
         JsonNode n = j.get(key);
         if (n == null || n.isNull()) throw new IOException(file + " has no key '" + key + "'");
         return n;
@@ -154,7 +168,7 @@ public final class TrainCheckpoint {
         return node(j, key, file).asText();
     }
 
-    private static double num(JsonNode j, String key, Path file) throws IOException {
+    static double num(JsonNode j, String key, Path file) throws IOException {
         JsonNode n = node(j, key, file);
         if (!n.isNumber()) throw new IOException(file + ": key '" + key + "' must be a number, got " + n);
         return n.asDouble();

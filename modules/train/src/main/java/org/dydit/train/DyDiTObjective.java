@@ -1,79 +1,84 @@
 package org.dydit.train;
 
-import org.dydit.model.DyDiTGraph;
-import org.dydit.routing.DyDiTRouting;
-import org.dydit.routing.FlopsLoss;
-import org.dydit.routing.GumbelNoise;
 import org.dydit.diffusion.GaussianDiffusion;
 import org.dydit.diffusion.HybridLoss;
 import org.dydit.diffusion.TrainingRandom;
 import org.dydit.engine.DiTEngine;
 import org.dydit.engine.DiTParams;
+import org.dydit.engine.Profile;
 import org.dydit.model.DiTConfig;
-import org.nd4j.linalg.api.buffer.DataType;
+import org.dydit.model.DyDiTGraph;
+import org.dydit.routing.DyDiTRouting;
+import org.dydit.routing.FlopsLoss;
+import org.dydit.routing.GumbelNoise;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
- * DyDiT's fine-tuning step on the hand-written engine (float32):
+ * DyDiT's fine-tuning objective (spec §3.6-3.8) on the engine's dynamic forward:
  * <ol>
- *   <li>draw t (stratified over 4 quarters when the recipe says so), ε, label dropout and the routers' Gumbel noise
- *   from the counter-based {@link TrainingRandom} (functions of seed, step and sample);</li>
- *   <li>dynamic forward (routers on, training decisions), hybrid diffusion loss, FLOPs loss
- *   {@code w·(mean_b r_b − λ_t)²} on the masks; backward with the straight-through estimator into the routers;</li>
- *   <li>stage 1 ({@code step < completeSteps}): the complete model (routers bypassed) on the same x_t, t, ε with
- *   its own label dropout draw, its diffusion loss added (gradients summed);</li>
- *   <li>clip-by-norm, AdamW, EMA.</li>
+ *   <li>t (stratified over the 4 quarters of [0, 1000) when the recipe says so), ε, label dropout and the routers'
+ *   Gumbel noise, drawn per sample;</li>
+ *   <li>dynamic forward (training decisions {@code logit + g > 0}), hybrid diffusion loss, FLOPs loss
+ *   {@code w·(mean_b r_b − λ_t)²} on the masks; the backward pass carries both into the routers through the
+ *   straight-through estimator;</li>
+ *   <li>stage 1 ({@code step < completeSteps}): the complete model (routers bypassed) on the same x_t, t, ε with its
+ *   own label dropout draw; its diffusion loss is added and the gradients summed.</li>
  * </ol>
- * A step depends only on (weights, moments, step, seed), as with DiT's {@code EngineTrainer}.
+ * The second gradient store stage 1 needs exists only while stage 1 runs.
  */
-public final class DyDiTTrainer implements AutoCloseable {
+public final class DyDiTObjective implements Objective {
+    public static final String NAME = "dydit";
+    /** Loss terms: the dynamic model's diffusion loss, the complete model's (stage 1 only), the FLOPs loss. */
+    public static final String DYNAMIC = "dynamic_loss", COMPLETE = "complete_loss", FLOPS = "flops_loss";
+    /** Reported with the terms: the training-decision FLOPs ratio mean_b r_b and the target λ_t of the step. */
+    public static final String RATIO = "flops_ratio", TARGET = "target";
 
-    /** What one step reports; {@code completeLoss} is NaN in stage 2. */
-    public record StepResult(long step, double loss, double dynamicLoss, double completeLoss, double flopsLoss,
-                             double flopsRatio, double target, double gradNorm) {}
-
+    private final DiTEngine engine;
     private final DiTConfig cfg;
+    private final TrainingRandom random;
     private final DyDiTRecipe recipe;
     private final TargetRatio target;
-    private final AdamW adam;
-    private final DiTParams params, grads, grads2, m, v, ema;
-    private final DiTEngine engine;
     private final DyDiTRouting routing;
     private final FlopsLoss flops;
     private final GaussianDiffusion diffusion = GaussianDiffusion.create("");
     private final TrainingBatch data;
-    private final TrainingRandom random;
-    private long step;
+    private DiTParams completeGrads;
 
-    /** A trainer from DyDiT weights {@code weights} (copied; EMA starts as a copy). */
-    public DyDiTTrainer(DiTParams weights, DyDiTRecipe recipe) {
-        if (weights.dtype() != DataType.FLOAT) throw new IllegalArgumentException("training runs in float32");
-        this.cfg = weights.config();
+    public DyDiTObjective(DiTEngine engine, TrainingRandom random, DyDiTRecipe recipe) {
+        this.cfg = engine.config();
         DyDiTGraph.requireDynamic(cfg);
+        this.engine = engine;
+        this.random = random;
         this.recipe = recipe;
         this.target = recipe.target();
-        var o = recipe.optimizer();
-        this.adam = new AdamW(o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay());
-        this.params = weights.like();
-        params.copyFrom(weights);
-        this.grads = weights.like();
-        this.grads2 = weights.like();
-        this.m = weights.like();
-        this.v = weights.like();
-        this.ema = weights.like();
-        ema.copyFrom(weights);
-        this.engine = new DiTEngine(params);
         this.routing = new DyDiTRouting(engine, recipe.tau());
         this.flops = new FlopsLoss(cfg, recipe.flopsWeight());
-        this.random = new TrainingRandom(o.seed());
         this.data = new TrainingBatch(cfg, diffusion);
     }
 
-    /** One step on clean latents {@code x0} (B*C*H*W, row-major) with labels (B, before dropout). */
-    public StepResult step(float[] x0, int[] labels) {
+    public DyDiTRecipe dydit() {
+        return recipe;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Map<String, Object> recipe() {
+        return recipe.toMap();
+    }
+
+    @Override
+    public Loss lossAndGradient(long s, float[] x0, int[] labels, DiTParams grads) {
         int b = data.begin(x0, labels);
-        long s = step;
+        Profile prof = engine.profile();
+        prof.start();
         int nt = diffusion.numTimesteps();
         int[] t = data.timesteps(), y = data.labels();
         for (int i = 0; i < b; i++) {
@@ -90,34 +95,44 @@ public final class DyDiTTrainer implements AutoCloseable {
         routing.attach();
         routing.setNoise(GumbelNoise.draw(random.generator(), cfg, s, 0, b));
         routing.setGradients(grads);
+        prof.lap(Profile.Phase.OTHER);
         INDArray out = engine.forward(xIn, tD, y);
+        prof.start();
         HybridLoss.Terms dyn = data.loss(x0, out);
         double[][][] masks = routing.maskArrays();
         FlopsLoss.Gradient fg = flops.newGradient(b);
         FlopsLoss.Value fv = flops.compute(masks[0], masks[1], masks[2], lambdaT, fg);
         routing.setExtraMaskGradients(fg.head(), fg.channel(), fg.token());
+        prof.lap(Profile.Phase.OTHER);
         engine.backward(data.outputGradient(), grads);
         double total = dyn.meanLoss() + fv.loss();
+        LinkedHashMap<String, Double> named = new LinkedHashMap<>();
+        named.put(DYNAMIC, dyn.meanLoss());
 
         // stage 1: the complete model on the same weights
-        double complete = Double.NaN;
         if (s < recipe.completeSteps()) {
             routing.detach();
             for (int i = 0; i < b; i++) y[i] = dropped(s, i, 1, labels[i]);
+            if (completeGrads == null) completeGrads = grads.like();
             INDArray out2 = engine.forward(xIn, tD, y);
+            prof.start();
             HybridLoss.Terms c = data.loss(x0, out2);
-            engine.backward(data.outputGradient(), grads2);
-            grads.flat().addi(grads2.flat());
-            complete = c.meanLoss();
-            total += complete;
+            prof.lap(Profile.Phase.OTHER);
+            engine.backward(data.outputGradient(), completeGrads);
+            prof.start();
+            grads.flat().addi(completeGrads.flat());
+            prof.lap(Profile.Phase.OPTIMIZER);
+            named.put(COMPLETE, c.meanLoss());
+            total += c.meanLoss();
+        } else {
+            releaseCompleteGradients();
         }
         routing.detach();
         routing.setNoise(null);
-        double norm = AdamW.clip(grads, recipe.optimizer().clipNorm());
-        adam.update(params, grads, m, v, s + 1);
-        AdamW.ema(ema, params, recipe.optimizer().emaDecay());
-        step++;
-        return new StepResult(s + 1, total, dyn.meanLoss(), complete, fv.loss(), fv.meanRatio(), lambdaT, norm);
+        named.put(FLOPS, fv.loss());
+        named.put(RATIO, fv.meanRatio());
+        named.put(TARGET, lambdaT);
+        return new Loss(total, named);
     }
 
     private int dropped(long s, int i, int pass, int label) {
@@ -136,22 +151,22 @@ public final class DyDiTTrainer implements AutoCloseable {
         engine.forward(in, ts, labels);
         double[][][] masks = routing.maskArrays();
         routing.detach();
+        in.close();
         double[] r = flops.ratios(masks[0], masks[1], masks[2]);
         double mean = 0;
         for (double v : r) mean += v / r.length;
         return mean;
     }
 
-    public DiTConfig config() { return cfg; }
-    public DyDiTRecipe recipe() { return recipe; }
-    public DiTParams params() { return params; }
-    public DiTParams ema() { return ema; }
-    public long step() { return step; }
+    private void releaseCompleteGradients() {
+        if (completeGrads != null) completeGrads.flat().close();
+        completeGrads = null;
+    }
 
     @Override
     public void close() {
+        releaseCompleteGradients();
         routing.close();
-        engine.close();
         data.close();
     }
 }

@@ -16,20 +16,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The engine's training step: determinism, learning, checkpoint/resume. */
-class EngineTrainerTest {
+/** The trainer with DiT's objective: determinism, learning, checkpoint/resume (also of the first checkpoint format), AdamW. */
+class TrainerTest {
     static final DiTConfig CFG = EngineTestModels.tiny();
     static final int BATCH = 8;
 
-    static EngineTrainer trainer(EngineTrainer.Settings s) {
-        return new EngineTrainer(DiTParams.of(CFG, DiTModel.init(CFG, 5).weights(), DataType.FLOAT), s);
+    static Trainer trainer(TrainerSettings s) {
+        return Trainer.dit(DiTParams.of(CFG, DiTModel.init(CFG, 5).weights(), DataType.FLOAT), s);
     }
 
-    static EngineTrainer.Settings settings() {
-        return new EngineTrainer.Settings(1e-3, 0.9, 0.999, 1e-8, 0.01, 1.0, 0.99, 42);
+    static TrainerSettings settings() {
+        return new TrainerSettings(1e-3, 0.9, 0.999, 1e-8, 0.01, 1.0, 0.99, 42);
     }
 
-    static double[] run(EngineTrainer tr, SyntheticLatents data, int steps) {
+    static double[] run(Trainer tr, SyntheticLatents data, int steps) {
         float[] x0 = new float[BATCH * data.perSample()];
         int[] y = new int[BATCH];
         double[] losses = new double[steps];
@@ -47,7 +47,7 @@ class EngineTrainerTest {
     @Test
     void aStepIsReproducibleBitForBit() {
         SyntheticLatents data = new SyntheticLatents(CFG, 1);
-        try (EngineTrainer a = trainer(settings()); EngineTrainer b = trainer(settings())) {
+        try (Trainer a = trainer(settings()); Trainer b = trainer(settings())) {
             double[] la = run(a, data, 3);
             double[] lb = run(b, data, 3);
             assertArrayEquals(la, lb, 0.0);
@@ -55,7 +55,7 @@ class EngineTrainerTest {
             assertArrayEquals(values(a.adamV()), values(b.adamV()));
             assertArrayEquals(values(a.ema()), values(b.ema()));
             // and the step did change the weights
-            try (EngineTrainer fresh = trainer(settings())) {
+            try (Trainer fresh = trainer(settings())) {
                 assertFalse(java.util.Arrays.equals(values(fresh.params()), values(a.params())));
             }
         }
@@ -64,7 +64,7 @@ class EngineTrainerTest {
     @Test
     void theLossFallsOnSyntheticData() {
         SyntheticLatents data = new SyntheticLatents(CFG, 2);
-        try (EngineTrainer tr = trainer(settings())) {
+        try (Trainer tr = trainer(settings())) {
             double[] l = run(tr, data, 80);
             double first = mean(l, 0, 10), last = mean(l, 70, 80);
             System.out.printf("tiny DiT on synthetic latents: mean loss steps 1-10 %.4f, steps 71-80 %.4f%n", first, last);
@@ -75,7 +75,7 @@ class EngineTrainerTest {
     @Test
     void aResumedRunEqualsAnUninterruptedOne(@TempDir Path tmp) throws Exception {
         SyntheticLatents data = new SyntheticLatents(CFG, 3);
-        try (EngineTrainer whole = trainer(settings()); EngineTrainer first = trainer(settings())) {
+        try (Trainer whole = trainer(settings()); Trainer first = trainer(settings())) {
             double[] lw = run(whole, data, 5);
             double[] l1 = run(first, data, 2);
             Path ck = tmp.resolve("ckpt");
@@ -86,7 +86,7 @@ class EngineTrainerTest {
             DiTModel ema = DiTModel.load(ck.resolve(TrainCheckpoint.MODEL_DIR));
             assertArrayEquals(values(first.ema()), values(DiTParams.of(CFG, ema.weights(), DataType.FLOAT)));
             TrainCheckpoint.save(first, ck);   // replacing an existing checkpoint works too
-            try (EngineTrainer resumed = TrainCheckpoint.load(ck)) {
+            try (Trainer resumed = TrainCheckpoint.load(ck)) {
                 assertEquals(2, resumed.step());
                 double[] l2 = run(resumed, data, 3);
                 assertArrayEquals(java.util.Arrays.copyOfRange(lw, 2, 5), l2, 0.0);
@@ -96,6 +96,34 @@ class EngineTrainerTest {
                 assertArrayEquals(values(whole.ema()), values(resumed.ema()));
             }
             assertArrayEquals(java.util.Arrays.copyOfRange(lw, 0, 2), l1, 0.0);
+        }
+    }
+
+    @Test
+    void aCheckpointOfTheFirstFormatResumesAsDiT(@TempDir Path tmp) throws Exception {
+        SyntheticLatents data = new SyntheticLatents(CFG, 4);
+        try (Trainer whole = trainer(settings()); Trainer first = trainer(settings())) {
+            double[] lw = run(whole, data, 4);
+            run(first, data, 2);
+            Path ck = tmp.resolve("v1");
+            TrainCheckpoint.save(first, ck);
+            // format 1 had no objective: the same folder with the JSON of that time
+            Path json = ck.resolve(TrainCheckpoint.STATE_JSON);
+            com.fasterxml.jackson.databind.ObjectMapper om = new com.fasterxml.jackson.databind.ObjectMapper();
+            com.fasterxml.jackson.databind.node.ObjectNode j = (com.fasterxml.jackson.databind.node.ObjectNode) om.readTree(json.toFile());
+            j.remove("objective");
+            j.put("format", "dydit-train-state/1");
+            Files.writeString(json, om.writeValueAsString(j));
+            try (Trainer resumed = TrainCheckpoint.load(ck)) {
+                assertEquals(DiTObjective.NAME, resumed.objective().name());
+                assertArrayEquals(java.util.Arrays.copyOfRange(lw, 2, 4), run(resumed, data, 2), 0.0);
+                assertArrayEquals(values(whole.params()), values(resumed.params()));
+                assertArrayEquals(values(whole.ema()), values(resumed.ema()));
+            }
+            j.put("format", "dydit-train-state/9");
+            Files.writeString(json, om.writeValueAsString(j));
+            java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> TrainCheckpoint.load(ck));
+            assertTrue(e.getMessage().contains("dydit-train-state/9") && e.getMessage().contains(json.toString()), e.getMessage());
         }
     }
 
