@@ -1,5 +1,6 @@
 package org.dydit.cli;
 
+import org.dydit.bench.BenchmarkSupport;
 import org.dydit.bench.RouterRecipe;
 import org.dydit.bench.SpeedupBenchmark;
 import org.dydit.model.DiTConfig;
@@ -22,7 +23,9 @@ import java.util.concurrent.Callable;
                 + "dynamic against static (same engine at full width, every token), in one process, repeated; print "
                 + "flops_ratio (dynamic/static MACs of the decisions taken, routers included), speedup (median), "
                 + "efficiency = speedup x flops_ratio and static_fraction_of_peak (static GFLOP/s over the best "
-                + "float32 2048x384x1536 gemm).",
+                + "float32 2048x384x1536 gemm). At a batch above 1 the same inputs' first sample is timed at batch 1 "
+                + "too (speedup_batch1). Every repeat's times, phases, allocated MB and JIT time are in the JSON "
+                + "(*_all); vector_boxing_suspected flags a run whose kernels allocated like out-of-line vector code.",
                 "--model-dir names a fine-tuned DyDiT folder to time. Without it the model is the named size (--model, "
                         + "default DiT-S/2) with the committed router recipe (docs/performance.md) aimed at --lambda, "
                         + "its weights drawn from --seed. The machine should be otherwise idle: load averages are reported."})
@@ -42,7 +45,8 @@ final class BenchSpeedupCommand implements Callable<Integer> {
     @Option(names = "--batch", paramLabel = "B", defaultValue = "8", description = "Samples per forward (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--repeats", paramLabel = "N", defaultValue = "3", description = "Timed repeats, at least 1 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--repeats", paramLabel = "N", defaultValue = "" + SpeedupBenchmark.DEFAULT_REPEATS,
+            description = "Timed repeats, at least 1 (default ${DEFAULT-VALUE}); the speedup is their median.")
     int repeats;
 
     @Mixin
@@ -66,6 +70,7 @@ final class BenchSpeedupCommand implements Callable<Integer> {
         int[] timesteps = SpeedupBenchmark.timedTimesteps(250, 25);
         DiTModel m;
         String note;
+        double recipeS = 0, recipeCpuS = 0;
         if (folder != null) {
             m = folder.loadDyDiT();
             note = "DyDiT from " + folder.dir.toAbsolutePath();
@@ -73,12 +78,20 @@ final class BenchSpeedupCommand implements Callable<Integer> {
             String name = model == null ? "DiT-S/2" : model.name;
             DiTConfig cfg = ModelSource.preset(name).withDynamic(true);
             log.accept("building " + name + " with the router recipe for lambda " + lambda);
+            long t0 = System.nanoTime();
+            double c0 = BenchmarkSupport.processCpuSeconds();
             m = RouterRecipe.build(cfg, lambda, timesteps, seed.seed(), log);
+            recipeS = (System.nanoTime() - t0) / 1e9;
+            recipeCpuS = BenchmarkSupport.processCpuSeconds() - c0;
             if (saveModel != null) m.save(saveModel);
             String dyName = name.startsWith("Dy") ? name : name.startsWith("DiT") ? "Dy" + name : "DyDiT " + name;
             note = dyName + ", router recipe (seed " + seed.seed() + ")";
         }
         Map<String, Object> r = SpeedupBenchmark.run(m, note, lambda, batch, repeats, timesteps, seed.seed(), log);
+        if (folder == null) {   // the recipe model's build, before the benchmark's own run_s
+            r.put("recipe_s", BenchmarkSupport.round(recipeS, 1));
+            r.put("recipe_cpu_s", BenchmarkSupport.round(recipeCpuS, 1));
+        }
         spec.commandLine().getOut().println(Json.write(r));
         return Main.EXIT_OK;
     }

@@ -68,4 +68,31 @@ public final class BenchmarkSupport {
         for (int i = 0; i < v.length; i++) r[i] = round(v[i], digits);
         return r;
     }
+
+    /**
+     * Bytes allocated on the Java heap so far by the live threads of this JVM (the kernel threads live as long as
+     * the process); -1 where the JVM cannot tell. A compiled Vector API kernel allocates nothing per vector; one
+     * whose vector operations run out of line boxes every vector, which shows here first.
+     */
+    public static long allocatedBytes() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        if (!(mx instanceof com.sun.management.ThreadMXBean tm) || !tm.isThreadAllocatedMemoryEnabled()) return -1;
+        long sum = 0;
+        for (long b : tm.getThreadAllocatedBytes(tm.getAllThreadIds())) if (b > 0) sum += b;
+        return sum;
+    }
+
+    /** Milliseconds the JIT compilers have spent so far (all compiler threads); -1 where the JVM cannot tell. */
+    public static long jitMillis() {
+        java.lang.management.CompilationMXBean c = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return c != null && c.isCompilationTimeMonitoringSupported() ? c.getTotalCompilationTime() : -1;
+    }
+
+    /** CPU seconds this process has used so far (all threads); NaN where the JVM cannot tell. */
+    public static double processCpuSeconds() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (!(os instanceof com.sun.management.OperatingSystemMXBean o)) return Double.NaN;
+        long ns = o.getProcessCpuTime();
+        return ns < 0 ? Double.NaN : ns / 1e9;
+    }
 }

@@ -61,6 +61,7 @@ public final class RouterRecipe {
             // adaLN-Zero and the zero final layer would make every block an identity: give them small values
             if (k.contains("adaLN_modulation") || k.startsWith(DiTKeys.FINAL_LINEAR)) e.setValue(gaussian(e.getValue().shape(), 0.05, r));
         }
+        long start = System.nanoTime();
         double level = solveLevel(cfg, lambda, timesteps, null);
         log.accept(String.format("router recipe: width level w = %.4f for lambda %.3f with half of the tokens", level, lambda));
         fitWidthRouters(cfg, w, level);
@@ -68,34 +69,35 @@ public final class RouterRecipe {
         // The token routers keep fewer tokens at high t than at low t (0.42 against 0.53 on DiT-S/2), where the
         // layers are wider, so "half of the tokens" overstates the savings. Solve the width level again with the
         // shares kept on the trajectory, then calibrate the token routers for the new widths on the same inputs.
-        double[][] kept = keptShares(cfg, w, timesteps, chain);
-        double level2 = solveLevel(cfg, lambda, timesteps, kept);
+        double level2 = solveLevel(cfg, lambda, timesteps, chain.kept());
         log.accept(String.format("router recipe: width level w = %.4f with the token shares kept on the trajectory", level2));
         if (level2 != level) {
             fitWidthRouters(cfg, w, level2);
-            calibrateOn(cfg, w, timesteps, chain.inputs(), chain.labels(), chain.labels()[0].length);
+            try (DynamicEngine e = engine(cfg, w)) {
+                calibrateOn(e, cfg, w, timesteps, chain.inputs(), chain.labels());
+            }
         }
+        log.accept(String.format("router recipe: built in %.0f s", (System.nanoTime() - start) / 1e9));
         return DiTModel.of(cfg, w, "router recipe (seed " + seed + ")", "router recipe config");
     }
 
-    /** Inputs at the timed timesteps and their labels (per timestep), on which the token routers are calibrated. */
-    private record Trajectory(float[][] inputs, int[][] labels) {}
+    /**
+     * Samples per calibration input and in the calibration chain: two for models up to twice DiT-S/2's MACs, one
+     * above. The chain (250 forwards) is the recipe's main cost; one trajectory of 256 tokens still gives each
+     * layer's median 2560 logits.
+     */
+    static int calibrationSamples(DiTConfig cfg) {
+        return DiTFlops.of(cfg).totalMacs() <= 2 * DiTFlops.of(DiTConfig.preset("DiT-S/2")).totalMacs() ? 2 : 1;
+    }
 
-    /** Per timestep and layer, the share of the tokens the model's token routers keep on the trajectory's inputs. */
-    private static double[][] keptShares(DiTConfig cfg, LinkedHashMap<String, Tensor> w, int[] timesteps, Trajectory tr)
-            throws FormatException {
-        int n = tr.labels()[0].length;
-        long[] shape = {n, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
-        double[][] kept = new double[timesteps.length][];
-        try (DynamicEngine e = new DynamicEngine(DiTModel.of(cfg, w, "router recipe", "router recipe"), DynamicEngine.Mode.DYNAMIC)) {
-            for (int i = 0; i < timesteps.length; i++) {
-                int[] t = new int[n];
-                Arrays.fill(t, timesteps[i]);
-                e.forward(tr.inputs()[i], shape, t, tr.labels()[i]);
-                kept[i] = e.lastStats().tokenFraction().clone();
-            }
-        }
-        return kept;
+    /**
+     * Inputs at the timed timesteps and their labels (per timestep), on which the token routers are calibrated, and
+     * the share of the tokens each layer keeps on them (per timestep and layer) once calibrated.
+     */
+    private record Trajectory(float[][] inputs, int[][] labels, double[][] kept) {}
+
+    private static DynamicEngine engine(DiTConfig cfg, LinkedHashMap<String, Tensor> w) throws FormatException {
+        return new DynamicEngine(DiTModel.of(cfg, w, "router recipe", "router recipe"), DynamicEngine.Mode.DYNAMIC);
     }
 
     /** τ(l, k) of head k ≥ 1 (attention) or channel group k (MLP), in units of t/1000. */
@@ -151,8 +153,12 @@ public final class RouterRecipe {
     /** Ridge least squares of every width router on [E_t, 1], t = 0..999, to 20 (τ − t/1000). */
     private static void fitWidthRouters(DiTConfig cfg, LinkedHashMap<String, Tensor> w, double level) {
         int d = cfg.hiddenSize(), h = cfg.numHeads(), n = d + 1;
-        DynamicWeights iw = new DynamicWeights(cfg.withDynamic(false), w);
-        TimestepWidths tw = new TimestepWidths(cfg.withDynamic(false), iw, false);
+        // E_t reads the timestep embedder only: convert a one-block view of the weights, not every block (DiT-XL/2
+        // has 675M floats)
+        DiTConfig oneBlock = new DiTConfig(cfg.inputSize(), cfg.patchSize(), cfg.inChannels(), d, 1, h, cfg.numClasses(),
+                cfg.learnSigma(), cfg.classDropoutProb(), cfg.mlpRatio(), false);
+        DynamicWeights iw = new DynamicWeights(oneBlock, w);
+        TimestepWidths tw = new TimestepWidths(oneBlock, iw, false);
         double[][] feats = new double[1000][n];
         for (int t = 0; t < 1000; t++) {
             float[] e = tw.timestepEmbedding(t);
@@ -199,12 +205,13 @@ public final class RouterRecipe {
     /**
      * Each layer's token-router output bias := −median of its logits, in two rounds: first on noised inputs at the
      * timesteps, then on the inputs that a DDPM-250 chain sampled with the model so calibrated reaches at those
-     * timesteps (a trajectory's inputs differ from noised data, and keep a different share of tokens).
+     * timesteps (a trajectory's inputs differ from noised data, and keep a different share of tokens). One engine
+     * serves both rounds and the chain: the width routers do not change in between.
      */
     private static Trajectory calibrateTokenRouters(DiTConfig cfg, LinkedHashMap<String, Tensor> w, int[] timesteps,
                                                     Random r, Consumer<String> log) throws FormatException {
         GaussianDiffusion diffusion = GaussianDiffusion.create("");
-        int per = cfg.inChannels() * cfg.inputSize() * cfg.inputSize(), n = 2;
+        int per = cfg.inChannels() * cfg.inputSize() * cfg.inputSize(), n = calibrationSamples(cfg);
         float[][] xs = new float[timesteps.length][n * per];
         int[][] ys = new int[timesteps.length][n];
         for (int i = 0; i < timesteps.length; i++) {
@@ -214,48 +221,43 @@ public final class RouterRecipe {
             }
             for (int j = 0; j < n; j++) ys[i][j] = r.nextInt(cfg.numClasses());
         }
-        calibrateOn(cfg, w, timesteps, xs, ys, n);
-        int[] labels = ys[0];
-        float[][] chain = chainInputs(cfg, w, timesteps, labels, r.nextLong(), log);
-        for (int i = 0; i < timesteps.length; i++) ys[i] = labels;
-        calibrateOn(cfg, w, timesteps, chain, ys, n);
-        log.accept("router recipe: token routers calibrated to keep about half of the tokens of a DDPM-250 trajectory");
-        return new Trajectory(chain, ys);
-    }
-
-    /** Sets each layer's token-router output bias, layer after layer, to minus its median logit on the inputs. */
-    private static void calibrateOn(DiTConfig cfg, LinkedHashMap<String, Tensor> w, int[] timesteps, float[][] xs,
-                                    int[][] ys, int n) throws FormatException {
-        long[] shape = {n, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
-        for (int l = 0; l < cfg.depth(); l++) w.put(DiTKeys.tokenRouter2(l) + ".bias", Tensor.ofFloats(new long[]{1}, new float[]{0}));
-        try (DynamicEngine e = new DynamicEngine(DiTModel.of(cfg, w, "router recipe", "router recipe"), DynamicEngine.Mode.DYNAMIC)) {
-            e.recordTokenLogits(true);
-            for (int l = 0; l < cfg.depth(); l++) {
-                float[] all = new float[timesteps.length * n * cfg.tokens()];
-                for (int i = 0; i < timesteps.length; i++) {
-                    int[] t = new int[n];
-                    Arrays.fill(t, timesteps[i]);
-                    e.forward(xs[i], shape, t, ys[i]);
-                    System.arraycopy(e.tokenLogits(l), 0, all, i * n * cfg.tokens(), n * cfg.tokens());
-                }
-                Arrays.sort(all);
-                float median = 0.5f * (all[all.length / 2 - 1] + all[all.length / 2]);
-                float bias = -median;
-                e.setTokenRouterBias(l, bias);   // later layers see this layer calibrated
-                w.put(DiTKeys.tokenRouter2(l) + ".bias", Tensor.ofFloats(new long[]{1}, new float[]{bias}));
-            }
+        try (DynamicEngine e = engine(cfg, w)) {
+            long t0 = System.nanoTime();
+            calibrateOn(e, cfg, w, timesteps, xs, ys);
+            log.accept(String.format("router recipe: token routers calibrated on noised inputs (%.0f s)", (System.nanoTime() - t0) / 1e9));
+            int[] labels = ys[0];
+            long[] shape = {n, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
+            log.accept("router recipe: sampling a DDPM-250 chain of " + n + " to calibrate the token routers on");
+            long t1 = System.nanoTime();
+            float[][] chain = TrajectoryInputs.record(e, new AncestralSampler(GaussianDiffusion.create("250")),
+                    NoiseSource.seeded(r.nextLong()), shape, labels, timesteps, null, log);
+            log.accept(String.format("router recipe: chain sampled (%.0f s)", (System.nanoTime() - t1) / 1e9));
+            for (int i = 0; i < timesteps.length; i++) ys[i] = labels;
+            long t2 = System.nanoTime();
+            double[][] kept = calibrateOn(e, cfg, w, timesteps, chain, ys);
+            log.accept(String.format("router recipe: token routers calibrated to keep about half of the tokens of a "
+                    + "DDPM-250 trajectory (%.0f s)", (System.nanoTime() - t2) / 1e9));
+            return new Trajectory(chain, ys, kept);
         }
     }
 
-    /** The inputs at {@code timesteps} of a DDPM-250 chain of {@code labels.length} samples drawn with the model. */
-    private static float[][] chainInputs(DiTConfig cfg, LinkedHashMap<String, Tensor> w, int[] timesteps, int[] labels,
-                                         long seed, Consumer<String> log) throws FormatException {
-        long[] shape = {labels.length, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
-        log.accept("router recipe: sampling a DDPM-250 chain of " + labels.length + " to calibrate the token routers on");
-        try (DynamicEngine e = new DynamicEngine(DiTModel.of(cfg, w, "router recipe", "router recipe"), DynamicEngine.Mode.DYNAMIC)) {
-            return TrajectoryInputs.record(e, new AncestralSampler(GaussianDiffusion.create("250")), NoiseSource.seeded(seed),
-                    shape, labels, timesteps, null, line -> {});
+    /**
+     * Sets each layer's token-router output bias, layer after layer, to minus its median logit on the inputs (in
+     * the engine and in {@code w}); returns the share of the tokens then kept per input and layer.
+     */
+    private static double[][] calibrateOn(DynamicEngine e, DiTConfig cfg, LinkedHashMap<String, Tensor> w,
+                                          int[] timesteps, float[][] xs, int[][] ys) {
+        long[] shape = {ys[0].length, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
+        DynamicEngine.TokenCalibration c = e.calibrateTokenRouters(xs, shape, timesteps, ys, (layer, logits) -> {
+            float[] all = logits.clone();
+            Arrays.sort(all);
+            float median = 0.5f * (all[all.length / 2 - 1] + all[all.length / 2]);
+            return -median;
+        });
+        for (int l = 0; l < cfg.depth(); l++) {
+            w.put(DiTKeys.tokenRouter2(l) + ".bias", Tensor.ofFloats(new long[]{1}, new float[]{c.biases()[l]}));
         }
+        return c.keptShare();
     }
 
     private static Tensor gaussian(long[] shape, double std, Random r) {

@@ -1,7 +1,6 @@
 package org.dydit.bench;
 
 import org.dydit.dynamic.DynamicEngine;
-import org.dydit.dynamic.ForwardStats;
 import org.dydit.kernels.Vec;
 import org.dydit.sample.TrajectoryInputs;
 import org.dydit.diffusion.AncestralSampler;
@@ -24,6 +23,7 @@ import java.util.function.Consumer;
 import static org.dydit.bench.BenchmarkSupport.gemmReference;
 import static org.dydit.bench.BenchmarkSupport.loadAverage;
 import static org.dydit.bench.BenchmarkSupport.median;
+import static org.dydit.bench.BenchmarkSupport.processCpuSeconds;
 import static org.dydit.bench.BenchmarkSupport.round;
 import static org.dydit.bench.BenchmarkSupport.roundAll;
 
@@ -37,10 +37,15 @@ import static org.dydit.bench.BenchmarkSupport.roundAll;
  * every timed step the static engine runs on the same input right after the dynamic one. {@code flops_ratio}
  * counts the MACs of the decisions actually taken, routers included; {@code static_fraction_of_peak} compares the static forward's GFLOP/s (2 FLOPs per
  * MAC) with the best float32 2048x384x1536 gemm into a preallocated output, measured before and after the runs
- * (best kept), as the training benchmark does.
+ * (best kept), as the training benchmark does. The speedup is the median of the repeats; every repeat's times,
+ * phases, allocations and JIT time are reported with it ({@link SpeedupTiming}), and at a batch above 1 the
+ * speedup at batch 1 too, on the first sample's inputs.
  */
 public final class SpeedupBenchmark {
     private SpeedupBenchmark() {}
+
+    /** Timed repeats unless told otherwise: the speedup is their median. */
+    public static final int DEFAULT_REPEATS = 5;
 
     /** Respaced indices timed: every {@code stride}-th of {@code steps}, from the first step taken (k = steps-1). */
     public static int[] timedTimesteps(int steps, int stride) {
@@ -61,7 +66,7 @@ public final class SpeedupBenchmark {
 
     /**
      * As above on a DDPM chain of {@code chainSteps} respaced steps; {@code timesteps} must be original timesteps of
-     * that chain.
+     * that chain. At a batch above 1, batch 1 is timed too, on the first sample of the same inputs.
      */
     public static Map<String, Object> run(DiTModel model, String modelNote, double lambda, int batch, int repeats,
                                           int chainSteps, int[] timesteps, long seed, Consumer<String> log) {
@@ -78,7 +83,9 @@ public final class SpeedupBenchmark {
         out.put("repeats", repeats);
         out.put("load_avg_start", loadAverage());
         log.accept("gemm reference: 2048x384x1536 float32 into preallocated C- and F-order outputs");
+        RunClock clock = new RunClock();
         double[] gemm = gemmReference();
+        clock.lap("gemm_reference");
 
         // one full DDPM chain (the respaced process the timed timesteps come from), driven by the dynamic model: its
         // inputs at the timed steps are recorded and replayed to both engines in the timed repeats
@@ -92,101 +99,57 @@ public final class SpeedupBenchmark {
         for (int b = 0; b < batch; b++) labels[b] = (int) Math.floorMod(seed * 31 + b * 7919L, cfg.numClasses());
 
         int steps = kept.length;
-        double[][] tDyn = new double[repeats][steps], tStat = new double[repeats][steps];
-        ForwardStats[] stats = new ForwardStats[steps];
-        Map<String, Double> dynPhases, statPhases;
+        int[] descending = new int[steps];
+        for (int i = 0; i < steps; i++) descending[i] = kept[steps - 1 - i];
+        SpeedupTiming main, one = null;
         try (DynamicEngine dyn = new DynamicEngine(model, DynamicEngine.Mode.DYNAMIC);
              DynamicEngine stat = new DynamicEngine(model, DynamicEngine.Mode.STATIC)) {
+            clock.lap("engines");
             int[] all = new int[full.numTimesteps()];
             for (int k = 0; k < all.length; k++) all[k] = full.originalTimestep(k);
             dyn.prepare(all);
             log.accept("DDPM-" + chainSteps + " chain with the dynamic model (" + dyn.slicesBuilt()
                     + " sliced weight sets); its inputs at the " + steps + " timed steps are kept");
-            int[] descending = new int[steps];
-            for (int i = 0; i < steps; i++) descending[i] = kept[steps - 1 - i];
             // the static engine also runs (untimed) at the kept steps, so both are warm when the timing starts
             float[][] inputs = TrajectoryInputs.record(dyn, sampler, noise, shape, labels, descending,
                     (x, t) -> stat.forward(x, shape, t, labels), log);
-            System.gc();   // the chain's garbage is collected now, not during a timed pass
-            // one untimed pass over the timed steps first: the chain ran the static engine only at these steps, and
-            // the first pass after it gave a 3-5% lower speedup than the next ones (GC after the chain, JIT)
-            // the phase clocks run from the untimed pass on (switching them on between timed repeats changes the
-            // code the JIT compiled inside a timed repeat) and are reset before the first timed repeat
-            for (int r = -1; r < repeats; r++) {
-                if (r <= 0) {
-                    dyn.profile(true);
-                    stat.profile(true);
-                }
-                for (int i = 0; i < steps; i++) {
-                    int[] t = new int[batch];
-                    Arrays.fill(t, kept[steps - 1 - i]);
-                    long t0 = System.nanoTime();
-                    dyn.forward(inputs[i], shape, t, labels);
-                    long t1 = System.nanoTime();
-                    stat.forward(inputs[i], shape, t, labels);
-                    long t2 = System.nanoTime();
-                    if (r < 0) continue;
-                    tDyn[r][i] = (t1 - t0) / 1e9;
-                    tStat[r][i] = (t2 - t1) / 1e9;
-                    if (r == 0) stats[i] = dyn.lastStats();
-                }
-                if (r < 0) continue;
-                log.accept(String.format("repeat %d/%d: static %.3f s, dynamic %.3f s, speedup %.3f (load %s)", r + 1, repeats,
-                        sum(tStat[r]), sum(tDyn[r]), sum(tStat[r]) / sum(tDyn[r]), loadAverage()));
+            clock.lap("chain");
+            main = SpeedupTiming.measure(dyn, stat, inputs, shape, labels, descending, repeats, "batch " + batch, log);
+            clock.lap("timed_batch");
+            if (batch > 1) {
+                // sample 0's inputs: its noise and label depend on (seed, 0) only, as in a batch-1 chain
+                int per = cfg.inChannels() * cfg.inputSize() * cfg.inputSize();
+                float[][] first = new float[steps][];
+                for (int i = 0; i < steps; i++) first[i] = Arrays.copyOf(inputs[i], per);
+                long[] shape1 = {1, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
+                one = SpeedupTiming.measure(dyn, stat, first, shape1, new int[]{labels[0]}, descending, repeats, "batch 1", log);
+                clock.lap("timed_batch1");
             }
-            dynPhases = perRepeat(dyn.phaseSeconds(), repeats);
-            statPhases = perRepeat(stat.phaseSeconds(), repeats);
         }
         // the reference again after the runs, best kept: one reading taken during a load burst would understate it
         double[] again = gemmReference();
+        clock.lap("gemm_reference");
         gemm[0] = Math.max(gemm[0], again[0]);
         gemm[1] = Math.max(gemm[1], again[1]);
         double peak = Math.max(gemm[0], gemm[1]);
-        double macs = 0, staticMacs = 0;
-        List<Map<String, Object>> perStep = new ArrayList<>();
-        for (int i = 0; i < steps; i++) {
-            ForwardStats s = stats[i];
-            macs += s.macs();
-            staticMacs += s.staticMacs();
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("t", kept[steps - 1 - i]);
-            m.put("flops_ratio", round(s.flopsRatio(), 4));
-            m.put("heads_mean", round(mean(s.heads()), 3));
-            m.put("groups_mean", round(mean(s.groups()), 3));
-            m.put("tokens_kept", round(mean(s.tokenFraction()), 3));
-            double[] d = new double[repeats], st = new double[repeats];
-            for (int r = 0; r < repeats; r++) {
-                d[r] = tDyn[r][i];
-                st[r] = tStat[r][i];
-            }
-            m.put("speedup", round(median(st) / median(d), 3));
-            perStep.add(m);
-        }
-        double[] speedups = new double[repeats], statTotals = new double[repeats], dynTotals = new double[repeats];
-        for (int r = 0; r < repeats; r++) {
-            statTotals[r] = sum(tStat[r]);
-            dynTotals[r] = sum(tDyn[r]);
-            speedups[r] = statTotals[r] / dynTotals[r];
-        }
-        double ratio = macs / staticMacs;
-        double speedup = median(speedups);
-        double staticGflops = 2 * staticMacs / median(statTotals) / 1e9;
+        double speedup = main.speedup(), ratio = main.flopsRatio();
+        double staticGflops = 2 * main.staticMacs() / median(main.statTotals()) / 1e9;
         out.put("flops_ratio", round(ratio, 4));
         out.put("speedup", round(speedup, 3));
         out.put("efficiency", round(speedup * ratio, 3));
         out.put("static_fraction_of_peak", round(staticGflops / peak, 3));
-        out.put("speedup_all", roundAll(speedups, 3));
-        out.put("static_s_per_step", round(median(statTotals) / steps, 4));
-        out.put("dynamic_s_per_step", round(median(dynTotals) / steps, 4));
+        out.put("speedup_all", roundAll(main.speedups(), 3));
+        out.put("static_s_per_step", round(median(main.statTotals()) / steps, 4));
+        out.put("dynamic_s_per_step", round(median(main.dynTotals()) / steps, 4));
         out.put("static_gflops", round(staticGflops, 1));
-        out.put("dynamic_gflops_effective", round(2 * macs / median(dynTotals) / 1e9, 1));
+        out.put("dynamic_gflops_effective", round(2 * main.macs() / median(main.dynTotals()) / 1e9, 1));
         out.put("gemm_gflops", round(peak, 1));
         out.put("gemm_gflops_c_order", round(gemm[0], 1));
         out.put("gemm_gflops_f_order", round(gemm[1], 1));
-        out.put("static_gmacs_per_sample", round(staticMacs / steps / batch / 1e9, 3));
-        out.put("phase_s_static", roundMap(statPhases));
-        out.put("phase_s_dynamic", roundMap(dynPhases));
-        out.put("steps", perStep);
+        out.put("static_gmacs_per_sample", round(main.staticMacs() / steps / batch / 1e9, 3));
+        out.put("phase_s_static", roundMap(mean(main.statPhases)));
+        out.put("phase_s_dynamic", roundMap(mean(main.dynPhases)));
+        out.put("steps", main.perStep(descending));
         out.put("load_avg_end", loadAverage());
         out.put("threads", Par.threads());   // what the kernels and the split products run on
         String wait = System.getenv("OMP_WAIT_POLICY");
@@ -194,23 +157,55 @@ public final class SpeedupBenchmark {
         out.put("product_call", "matmul op, native context kept per (input, weight, output), rows split over the kernel threads");
         out.put("vector_kernels", Vec.ON);
         out.put("vector_helpers_inlined", VecMath.forcedInline());
+        out.put("speedup_batch1", round((one == null ? main : one).speedup(), 3));
+        if (one != null) {
+            Map<String, Object> b1 = new LinkedHashMap<>();
+            b1.put("batch", 1);
+            b1.put("flops_ratio", round(one.flopsRatio(), 4));
+            b1.put("speedup", round(one.speedup(), 3));
+            b1.put("efficiency", round(one.speedup() * one.flopsRatio(), 3));
+            b1.put("speedup_all", roundAll(one.speedups(), 3));
+            b1.put("static_s_per_step", round(median(one.statTotals()) / steps, 4));
+            b1.put("dynamic_s_per_step", round(median(one.dynTotals()) / steps, 4));
+            b1.put("phase_s_static", roundMap(mean(one.statPhases)));
+            b1.put("phase_s_dynamic", roundMap(mean(one.dynPhases)));
+            one.putRepeats(b1);
+            b1.put("steps", one.perStep(descending));
+            out.put("batch1", b1);
+        }
+        main.putRepeats(out);
+        out.put("vector_boxing_suspected", main.boxing() || (one != null && one.boxing()));
+        out.put("peak_rss_gb", round(TrainBenchmark.peakRssGiB(), 3));
+        out.put("run_s", roundMap(clock.wall));
+        out.put("run_cpu_s", roundMap(clock.cpu));   // on a loaded machine the wall times above stretch, these less
+        if (main.boxing() || (one != null && one.boxing())) {
+            log.accept("WARNING: the Java kernels allocated like vector code running out of line (boxed vectors); "
+                    + "this run's times are not the engine's: see allocated_mb_*_all");
+        }
         return out;
     }
 
-    private static Map<String, Double> perRepeat(Map<String, Double> total, int repeats) {
+    /** Wall and process CPU seconds per part of the run (the CPU seconds stretch less on a loaded machine). */
+    private static final class RunClock {
+        final Map<String, Double> wall = new LinkedHashMap<>(), cpu = new LinkedHashMap<>();
+        private long wallMark = System.nanoTime();
+        private double cpuMark = processCpuSeconds();
+
+        void lap(String part) {
+            long now = System.nanoTime();
+            double c = processCpuSeconds();
+            wall.merge(part, (now - wallMark) / 1e9, Double::sum);
+            cpu.merge(part, c - cpuMark, Double::sum);
+            wallMark = now;
+            cpuMark = c;
+        }
+    }
+
+    /** The mean over repeats of per-repeat phase seconds. */
+    private static Map<String, Double> mean(List<Map<String, Double>> perRepeat) {
         Map<String, Double> m = new LinkedHashMap<>();
-        total.forEach((k, v) -> m.put(k, v / repeats));
+        for (Map<String, Double> r : perRepeat) r.forEach((k, v) -> m.merge(k, v / perRepeat.size(), Double::sum));
         return m;
-    }
-
-    private static double sum(double[] v) {
-        double s = 0;
-        for (double x : v) s += x;
-        return s;
-    }
-
-    private static double mean(double[] v) {
-        return sum(v) / v.length;
     }
 
     private static Map<String, Double> roundMap(Map<String, Double> m) {
@@ -223,7 +218,7 @@ public final class SpeedupBenchmark {
     public static void main(String[] args) throws Exception {
         int batch = args.length > 0 ? Integer.parseInt(args[0]) : 8;
         double lambda = args.length > 1 ? Double.parseDouble(args[1]) : 0.5;
-        int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int repeats = args.length > 2 ? Integer.parseInt(args[2]) : DEFAULT_REPEATS;
         DiTConfig cfg = DiTConfig.preset("DyDiT-S/2");
         int[] ts = timedTimesteps(250, 25);
         Path cache = args.length > 3 ? Path.of(args[3]) : null;

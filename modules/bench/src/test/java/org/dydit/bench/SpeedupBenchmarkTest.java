@@ -62,6 +62,43 @@ class SpeedupBenchmarkTest {
         }
         // Surefire starts this JVM with the inline command, as bin/dydit does: the field must see it
         assertEquals(Boolean.TRUE, r.get("vector_helpers_inlined"), "the JIT command that inlines VecMath");
+        checkRepeats(r, 2);
+        // batch 1 is timed too, on the first sample's inputs
+        @SuppressWarnings("unchecked")
+        Map<String, Object> b1 = (Map<String, Object>) r.get("batch1");
+        assertEquals(1, b1.get("batch"));
+        assertEquals(b1.get("speedup"), r.get("speedup_batch1"));
+        double ratio1 = (Double) b1.get("flops_ratio");
+        assertTrue(ratio1 > 0.3 && ratio1 < 0.7, "batch-1 flops_ratio near lambda 0.5: " + ratio1);
+        checkRepeats(b1, 2);
+        @SuppressWarnings("unchecked")
+        Map<String, Double> run = (Map<String, Double>) r.get("run_s");
+        for (String k : List.of("chain", "timed_batch", "timed_batch1")) assertTrue(run.get(k) > 0, "run_s." + k + ": " + run);
+        assertTrue((Double) r.get("peak_rss_gb") > 0);
+    }
+
+    /** Every repeat's numbers: speedup = static / dynamic time per repeat, and phases per repeat, not running totals. */
+    @SuppressWarnings("unchecked")
+    private static void checkRepeats(Map<String, Object> r, int repeats) {
+        double[] sp = (double[]) r.get("speedup_all"), st = (double[]) r.get("static_s_all"), dy = (double[]) r.get("dynamic_s_all");
+        assertEquals(repeats, sp.length);
+        assertEquals(repeats, st.length);
+        assertEquals(repeats, dy.length);
+        for (int i = 0; i < repeats; i++) assertEquals(st[i] / dy[i], sp[i], 0.02 * sp[i], "repeat " + i);
+        List<Map<String, Double>> phases = (List<Map<String, Double>>) r.get("phase_s_dynamic_all");
+        assertEquals(repeats, phases.size());
+        for (int i = 0; i < repeats; i++) {
+            double sum = phases.get(i).values().stream().mapToDouble(Double::doubleValue).sum();
+            assertTrue(sum > 0 && sum <= 1.1 * dy[i] + 0.001, "repeat " + i + ": phases " + sum + " s within its " + dy[i] + " s");
+        }
+        assertEquals(repeats, ((List<?>) r.get("phase_s_static_all")).size());
+        for (String k : List.of("allocated_mb_static_all", "allocated_mb_dynamic_all", "jit_ms_all")) {
+            double[] v = (double[]) r.get(k);
+            assertEquals(repeats, v.length, k);
+            for (double x : v) assertTrue(x >= 0, k + ": " + x);
+        }
+        int warm = ((double[]) r.get("warmup_s_all")).length;
+        assertTrue(warm >= 1 && warm <= SpeedupTiming.MAX_WARMUP, "warm-up passes " + warm);
     }
 
     @Test

@@ -250,12 +250,25 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
     /** One batch of n samples at timestep t. */
     private void run(float[] x, int n, int t, int[] y, float[] out, Acc acc) {
         Buffers s = buffers(n);
-        int m = n * tokens, depth = cfg.depth(), hd = cfg.headDim(), gsz = cfg.mlpHidden() / cfg.numHeads();
+        int depth = cfg.depth();
         TimestepWidths.Plan plan = widths.plan(t);
         boolean dyn = mode == Mode.DYNAMIC;
         if (recordTokenLogits && dyn) tokenLogits = new float[depth][];
         if (profiling) mark = System.nanoTime();
+        float[][] adaAll = embed(x, n, plan, y, s, acc);
+        for (int l = 0; l < depth; l++) {
+            int kept = attentionAndRouter(s, n, l, plan, adaAll[l], acc);
+            if (dyn && tokenLogits != null) tokenLogits[l] = Arrays.copyOf(s.logits, n * tokens);
+            mlp(s, n, l, plan, adaAll[l], dyn ? s.rows : null, kept, acc);
+        }
+        if (dyn) acc.widthMargin = Math.min(acc.widthMargin, plan.minMargin());
+        lap(Phase.ROWS_MLP);
+        finalLayer(s, n, adaAll[depth], out);
+    }
 
+    /** Patch embedding into the residual stream {@code s.xs}; returns every block's adaLN output, then the final layer's. */
+    private float[][] embed(float[] x, int n, TimestepWidths.Plan plan, int[] y, Buffers s, Acc acc) {
+        int m = n * tokens, depth = cfg.depth();
         // patch embedding + bias + fixed position embedding
         int pp = cfg.inChannels() * cfg.patchSize() * cfg.patchSize();
         patchify(x, n, s.stage);
@@ -275,75 +288,149 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
         }
         float[][] adaAll = adaLN(siluC, n, acc);   // every block's, then the final layer's
         lap(Phase.ADALN);
-
         acc.macs += (double) n * (flops.embeddingMacs() + flops.finalLayerMacs() + depth * flops.adaLNMacs());
         acc.staticMacs += (double) n * flops.totalMacs();
-        for (int l = 0; l < depth; l++) {
-            float[] ada = adaAll[l];
-            // attention on the active heads
-            WidthSlices.Attn at = slices.attn(l, plan.heads()[l]);
-            int aw = at.heads() * hd;
-            RowKernels.lnModulate(s.xs.fb, null, m, ada, 6 * d, 0, d, tokens, d, s.xm.fb);
+        return adaAll;
+    }
+
+    /**
+     * Layer l's attention on its active heads and the gated residual update; in a dynamic engine the token router
+     * on the updated rows too: its logits in {@code s.logits}, the rows it keeps in {@code s.rows}. Returns the
+     * number of rows the MLP runs on.
+     */
+    private int attentionAndRouter(Buffers s, int n, int l, TimestepWidths.Plan plan, float[] ada, Acc acc) {
+        int m = n * tokens, hd = cfg.headDim();
+        WidthSlices.Attn at = slices.attn(l, plan.heads()[l]);
+        int aw = at.heads() * hd;
+        RowKernels.lnModulate(s.xs.fb, null, m, ada, 6 * d, 0, d, tokens, d, s.xm.fb);
+        lap(Phase.ROWS_ATTN);
+        matmul.run(s.xm, m, d, at.qkvW(), s.qkv, 3 * aw);
+        lap(Phase.GEMM);
+        acc.executedMacs += HeadAttention.forward(s.qkv.bb, at.qkvB(), n, tokens, at.heads(), hd, s.att.bb);
+        lap(Phase.ATTENTION);
+        matmul.run(s.att, m, aw, at.projW(), s.br, d);
+        lap(Phase.GEMM);
+        acc.macs += (double) n * flops.attentionMacs(tokens, at.heads());
+        acc.heads[l] += (double) n * at.heads();
+
+        // SDT: the rows the token router keeps, over the whole batch. The router runs in the same pass as the
+        // attention residual update (each residual row read once); that pass is timed as ROUTERS.
+        if (mode != Mode.DYNAMIC) {
+            RowKernels.gatedScatterAdd(s.xs.fb, null, m, s.br.fb, projB[l], ada, 6 * d, 2 * d, tokens, d);
             lap(Phase.ROWS_ATTN);
-            matmul.run(s.xm, m, d, at.qkvW(), s.qkv, 3 * aw);
-            lap(Phase.GEMM);
-            acc.executedMacs += HeadAttention.forward(s.qkv.bb, at.qkvB(), n, tokens, at.heads(), hd, s.att.bb);
-            lap(Phase.ATTENTION);
-            matmul.run(s.att, m, aw, at.projW(), s.br, d);
-            lap(Phase.GEMM);
-            acc.macs += (double) n * flops.attentionMacs(tokens, at.heads());
-            acc.heads[l] += (double) n * at.heads();
-
-            // SDT: the rows the token router keeps, over the whole batch. The router runs in the same pass as the
-            // attention residual update (each residual row read once); that pass is timed as ROUTERS.
-            int[] rows = null;
-            int kept = m;
-            if (!dyn) {
-                RowKernels.gatedScatterAdd(s.xs.fb, null, m, s.br.fb, projB[l], ada, 6 * d, 2 * d, tokens, d);
-                lap(Phase.ROWS_ATTN);
-            } else {
-                float[] logits = s.logits;
-                RowKernels.gatedAddTokenRouter(s.xs.fb, m, s.br.fb, projB[l], ada, 6 * d, 2 * d, tokens, d,
-                        routerT[l], routerPad, router0B[l], router2W[l], router2B[l], logits);
-                acc.executedMacs += (long) m * d * routerHidden + (long) m * routerHidden;   // (m, D)(D, D/16), (m, D/16)(D/16, 1)
-                kept = 0;
-                for (int r = 0; r < m; r++) {
-                    if (logits[r] > 0) s.rows[kept++] = r;
-                    acc.tokenMargin = Math.min(acc.tokenMargin, Math.abs(logits[r]));
-                }
-                rows = s.rows;
-                if (tokenLogits != null) tokenLogits[l] = Arrays.copyOf(logits, m);
-                acc.macs += (double) n * (tokens * ((double) d * routerHidden + routerHidden) + 2.0 * (cfg.numHeads() - 1) * d);
-                lap(Phase.ROUTERS);
-            }
-            acc.tokens[l] += (double) kept / tokens;
-            // MLP on the active groups, kept rows only
-            WidthSlices.Mlp mp = slices.mlp(l, plan.groups()[l]);
-            acc.groups[l] += (double) n * mp.hidden() / gsz;
-            if (kept == 0) continue;
-            RowKernels.lnModulate(s.xs.fb, rows, kept, ada, 6 * d, 3 * d, 4 * d, tokens, d, s.xm.fb);
-            lap(Phase.ROWS_MLP);
-            matmul.run(s.xm, kept, d, mp.fc1W(), s.f, mp.hidden());
-            lap(Phase.GEMM);
-            RowKernels.biasGelu(s.f.fb, kept, mp.hidden(), mp.fc1B());
-            lap(Phase.ROWS_MLP);
-            matmul.run(s.f, kept, mp.hidden(), mp.fc2W(), s.br, d);
-            lap(Phase.GEMM);
-            RowKernels.gatedScatterAdd(s.xs.fb, rows, kept, s.br.fb, fc2B[l], ada, 6 * d, 5 * d, tokens, d);
-            lap(Phase.ROWS_MLP);
-            acc.macs += flops.mlpMacs(kept, mp.hidden());
+            return m;
         }
-        if (dyn) acc.widthMargin = Math.min(acc.widthMargin, plan.minMargin());
-        lap(Phase.ROWS_MLP);
+        float[] logits = s.logits;
+        RowKernels.gatedAddTokenRouter(s.xs.fb, m, s.br.fb, projB[l], ada, 6 * d, 2 * d, tokens, d,
+                routerT[l], routerPad, router0B[l], router2W[l], router2B[l], logits);
+        acc.executedMacs += (long) m * d * routerHidden + (long) m * routerHidden;   // (m, D)(D, D/16), (m, D/16)(D/16, 1)
+        int kept = 0;
+        for (int r = 0; r < m; r++) {
+            if (logits[r] > 0) s.rows[kept++] = r;
+            acc.tokenMargin = Math.min(acc.tokenMargin, Math.abs(logits[r]));
+        }
+        acc.macs += (double) n * (tokens * ((double) d * routerHidden + routerHidden) + 2.0 * (cfg.numHeads() - 1) * d);
+        lap(Phase.ROUTERS);
+        return kept;
+    }
 
-        // final layer: adaLN (shift, scale) -> LN -> modulate -> Linear -> unpatchify (+ bias)
-        float[] adaF = adaAll[depth];
+    /** Layer l's MLP on its active groups over the {@code kept} rows listed in {@code rows} (null: every row). */
+    private void mlp(Buffers s, int n, int l, TimestepWidths.Plan plan, float[] ada, int[] rows, int kept, Acc acc) {
+        int gsz = cfg.mlpHidden() / cfg.numHeads();
+        acc.tokens[l] += (double) kept / tokens;
+        WidthSlices.Mlp mp = slices.mlp(l, plan.groups()[l]);
+        acc.groups[l] += (double) n * mp.hidden() / gsz;
+        if (kept == 0) return;
+        RowKernels.lnModulate(s.xs.fb, rows, kept, ada, 6 * d, 3 * d, 4 * d, tokens, d, s.xm.fb);
+        lap(Phase.ROWS_MLP);
+        matmul.run(s.xm, kept, d, mp.fc1W(), s.f, mp.hidden());
+        lap(Phase.GEMM);
+        RowKernels.biasGelu(s.f.fb, kept, mp.hidden(), mp.fc1B());
+        lap(Phase.ROWS_MLP);
+        matmul.run(s.f, kept, mp.hidden(), mp.fc2W(), s.br, d);
+        lap(Phase.GEMM);
+        RowKernels.gatedScatterAdd(s.xs.fb, rows, kept, s.br.fb, fc2B[l], ada, 6 * d, 5 * d, tokens, d);
+        lap(Phase.ROWS_MLP);
+        acc.macs += flops.mlpMacs(kept, mp.hidden());
+    }
+
+    /** The final layer: adaLN (shift, scale) -> LN -> modulate -> Linear -> unpatchify (+ bias). */
+    private void finalLayer(Buffers s, int n, float[] adaF, float[] out) {
+        int m = n * tokens;
         RowKernels.lnModulate(s.xs.fb, null, m, adaF, 2 * d, 0, d, tokens, d, s.xm.fb);
         int po = cfg.patchOut();
         matmul.run(s.xm, m, d, w.get(DiTKeys.FINAL_LINEAR + ".weight"), s.outTok, po);
         s.outTok.fb.get(0, s.stage, 0, m * po);
         unpatchify(s.stage, w.heap(DiTKeys.FINAL_LINEAR + ".bias"), n, out);
         lap(Phase.FINAL);
+    }
+
+    /** Chooses a token router's output bias from its logits (computed with bias 0) over all calibration inputs. */
+    public interface TokenBiasRule {
+        float bias(int layer, float[] logits);
+    }
+
+    /**
+     * Token-router output biases set layer after layer, and the share of the tokens each layer then keeps per input.
+     * {@code keptShare[i][l]} is the mean over input i's samples, as {@link ForwardStats#tokenFraction}.
+     */
+    public record TokenCalibration(float[] biases, double[][] keptShare) {}
+
+    /**
+     * Sets every token router's output bias, layer after layer, to {@code rule}'s answer for that layer's logits
+     * (computed with its own bias at 0) over all the inputs, each layer seeing the earlier layers' new biases: what
+     * one forward per layer per input would give, in one pass through the layers per input. Input i is
+     * {@code xs[i]} of shape {@code shape} (every input the same batch size) at timestep {@code timesteps[i]} for
+     * every sample, with labels {@code labels[i]}; each input's residual stream is kept between layers.
+     */
+    public TokenCalibration calibrateTokenRouters(float[][] xs, long[] shape, int[] timesteps, int[][] labels,
+                                                  TokenBiasRule rule) {
+        if (mode != Mode.DYNAMIC) throw new IllegalStateException("a static engine runs no token routers");
+        int k = xs.length, depth = cfg.depth();
+        if (timesteps.length != k || labels.length != k) {
+            throw new IllegalArgumentException("calibration inputs: " + k + " inputs, " + timesteps.length + " timesteps, "
+                    + labels.length + " label sets");
+        }
+        int n = Math.toIntExact(shape[0]), m = n * tokens;
+        Buffers s = buffers(n);
+        TimestepWidths.Plan[] plans = new TimestepWidths.Plan[k];
+        float[][][] ada = new float[k][][];
+        float[][] resid = new float[k][m * d], logits = new float[k][];
+        Acc acc = new Acc(n);   // not reported: the MLP and router calls need one
+        for (int i = 0; i < k; i++) {
+            int[] t = new int[n];
+            Arrays.fill(t, timesteps[i]);
+            check(xs[i], shape, t, labels[i]);
+            plans[i] = widths.plan(timesteps[i]);
+            ada[i] = embed(xs[i], n, plans[i], labels[i], s, acc);
+            s.xs.fb.get(0, resid[i], 0, m * d);
+        }
+        float[] biases = new float[depth];
+        double[][] kept = new double[k][depth];
+        Arrays.fill(router2B, 0f);
+        for (int l = 0; l < depth; l++) {
+            float[] all = new float[k * m];
+            for (int i = 0; i < k; i++) {
+                s.xs.fb.put(0, resid[i], 0, m * d);
+                attentionAndRouter(s, n, l, plans[i], ada[i][l], acc);
+                logits[i] = Arrays.copyOf(s.logits, m);
+                System.arraycopy(logits[i], 0, all, i * m, m);
+                s.xs.fb.get(0, resid[i], 0, m * d);
+            }
+            float bias = rule.bias(l, all);
+            biases[l] = bias;
+            router2B[l] = bias;   // later layers see this layer calibrated
+            for (int i = 0; i < k; i++) {
+                // the router kernel adds its bias last: logit(bias) = logit(0) + bias, so the decisions follow
+                int count = 0;
+                for (int r = 0; r < m; r++) if (logits[i][r] + bias > 0) s.rows[count++] = r;
+                s.xs.fb.put(0, resid[i], 0, m * d);
+                mlp(s, n, l, plans[i], ada[i][l], s.rows, count, acc);
+                s.xs.fb.get(0, resid[i], 0, m * d);
+                kept[i][l] = (double) count / tokens / n;
+            }
+        }
+        return new TokenCalibration(biases, kept);
     }
 
     /**
@@ -503,6 +590,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
         matmul.close();
         if (buf != null) buf.close();
         buf = null;
+        slices.close();
         w.close();
     }
 }

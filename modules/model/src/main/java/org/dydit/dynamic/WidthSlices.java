@@ -7,7 +7,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -27,6 +29,7 @@ final class WidthSlices {
     private final DynamicWeights w;
     private final Map<Long, Attn>[] attn;
     private final Map<Long, Mlp>[] mlp;
+    private final List<INDArray> copies = new ArrayList<>();   // the sliced weights this object allocated
 
     @SuppressWarnings("unchecked")
     WidthSlices(DiTConfig cfg, DynamicWeights w) {
@@ -78,10 +81,8 @@ final class WidthSlices {
             }
         }
         // proj^T (D, D): the input rows of the active heads
-        FloatBuffer ps = fb(projW);
-        float[] pw = new float[a * hd * d];
-        for (int i = 0; i < a; i++) ps.get(heads[i] * hd * d, pw, i * hd * d, hd * d);
-        return new Attn(Nd4j.create(qw, new long[]{d, w3}, 'c'), qb, Nd4j.create(pw, new long[]{(long) a * hd, d}, 'c'), a);
+        INDArray pw = rows(projW, heads, hd, d);
+        return new Attn(owned(Nd4j.create(qw, new long[]{d, w3}, 'c')), qb, pw, a);
     }
 
     private Mlp buildMlp(int l, int[] groups) {
@@ -90,14 +91,45 @@ final class WidthSlices {
         float[] fc1BFull = w.heap(DiTKeys.fc1(l) + ".bias");
         if (n == cfg.numHeads()) return new Mlp(fc1W, fc1BFull, fc2W, hid);
         int width = n * gs;
-        FloatBuffer s1 = fb(fc1W), s2 = fb(fc2W);
-        float[] w1 = new float[d * width], b1 = new float[width], w2 = new float[width * d];
+        FloatBuffer s1 = fb(fc1W);
+        float[] w1 = new float[d * width], b1 = new float[width];
         for (int i = 0; i < n; i++) {
             for (int r = 0; r < d; r++) s1.get(r * hid + groups[i] * gs, w1, r * width + i * gs, gs);   // fc1^T columns
             System.arraycopy(fc1BFull, groups[i] * gs, b1, i * gs, gs);
-            s2.get(groups[i] * gs * d, w2, i * gs * d, gs * d);                                       // fc2^T rows
         }
-        return new Mlp(Nd4j.create(w1, new long[]{d, width}, 'c'), b1, Nd4j.create(w2, new long[]{width, d}, 'c'), width);
+        return new Mlp(owned(Nd4j.create(w1, new long[]{d, width}, 'c')), b1, rows(fc2W, groups, gs, d), width);   // fc2^T rows
+    }
+
+    /**
+     * The row blocks {@code sets[i] * block .. + block} of a C-order (rows, cols) weight, stacked: a view of the
+     * weight when the blocks are consecutive (TDW's sets are usually the first heads or groups), else a copy. Views
+     * keep DiT-XL/2's many width sets from holding a copy of every proj and fc2 slice.
+     */
+    private INDArray rows(INDArray full, int[] sets, int block, int cols) {
+        int n = sets.length;
+        boolean consecutive = true;
+        for (int i = 1; i < n; i++) consecutive &= sets[i] == sets[0] + i;
+        long first = (long) sets[0] * block, count = (long) n * block;
+        if (consecutive) return Nd4j.create(full.data(), new long[]{count, cols}, new long[]{cols, 1}, first * cols, 'c');
+        FloatBuffer src = fb(full);
+        float[] v = new float[Math.toIntExact(count * cols)];
+        for (int i = 0; i < n; i++) src.get(sets[i] * block * cols, v, i * block * cols, block * cols);
+        return owned(Nd4j.create(v, new long[]{count, cols}, 'c'));
+    }
+
+    private INDArray owned(INDArray a) {
+        copies.add(a);
+        return a;
+    }
+
+    /** Frees the copies' off-heap memory now rather than at some later GC (a DiT-XL/2 engine holds gigabytes). */
+    void close() {
+        for (INDArray a : copies) a.close();
+        copies.clear();
+        for (int l = 0; l < cfg.depth(); l++) {
+            attn[l].clear();
+            mlp[l].clear();
+        }
     }
 
     private static FloatBuffer fb(INDArray a) {
