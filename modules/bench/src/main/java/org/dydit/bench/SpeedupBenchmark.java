@@ -1,12 +1,12 @@
 package org.dydit.bench;
 
 import org.dydit.dynamic.DynamicEngine;
-import org.dydit.kernels.Vec;
+import org.dydit.kernels.VectorKernels;
 import org.dydit.sample.TrajectoryInputs;
 import org.dydit.diffusion.AncestralSampler;
 import org.dydit.diffusion.GaussianDiffusion;
 import org.dydit.diffusion.NoiseSource;
-import org.dydit.kernels.Par;
+import org.dydit.kernels.KernelThreads;
 import org.dydit.kernels.VecMath;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTModel;
@@ -151,11 +151,11 @@ public final class SpeedupBenchmark {
         out.put("phase_s_dynamic", roundMap(mean(main.dynPhases)));
         out.put("steps", main.perStep(descending));
         out.put("load_avg_end", loadAverage());
-        out.put("threads", Par.threads());   // what the kernels and the split products run on
+        out.put("threads", KernelThreads.threads());   // what the kernels and the split products run on
         String wait = System.getenv("OMP_WAIT_POLICY");
         out.put("omp_wait_policy", wait == null ? "unset" : wait);
         out.put("product_call", "matmul op, native context kept per (input, weight, output), rows split over the kernel threads");
-        out.put("vector_kernels", Vec.ON);
+        out.put("vector_kernels", VectorKernels.ON);
         out.put("vector_helpers_inlined", VecMath.forcedInline());
         out.put("speedup_batch1", round((one == null ? main : one).speedup(), 3));
         if (one != null) {

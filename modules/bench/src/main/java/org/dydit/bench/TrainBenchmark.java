@@ -2,8 +2,8 @@ package org.dydit.bench;
 
 import org.dydit.engine.DiTParams;
 import org.dydit.engine.Profile;
-import org.dydit.kernels.Par;
-import org.dydit.kernels.VecKernels;
+import org.dydit.kernels.KernelThreads;
+import org.dydit.kernels.VectorKernels;
 import org.dydit.kernels.VecMath;
 import org.dydit.train.DyDiTObjective;
 import org.dydit.train.DyDiTRecipe;
@@ -147,8 +147,8 @@ public final class TrainBenchmark {
         // sampled after each step; under a megabyte means the backend does not count its buffers (the CPU one)
         out.put("nd4j_offheap_peak_gb", offHeapPeak >= (1 << 20) ? round(offHeapPeak / GIB, 3) : "not counted by this backend");
         out.put("load_avg_end", loadAverage());
-        out.put("threads", Par.THREADS);
-        out.put("vector_kernels", VecKernels.AVAILABLE);
+        out.put("threads", KernelThreads.THREADS);
+        out.put("vector_kernels", VectorKernels.ON);
         out.put("vector_helpers_inlined", VecMath.forcedInline());
         return out;
     }

@@ -1,10 +1,10 @@
 package org.dydit.dynamic;
 
-import org.dydit.kernels.RowKernels;
+import org.dydit.kernels.InferenceKernels;
 import org.dydit.kernels.SplitMatmul;
-import org.dydit.kernels.Vec;
+import org.dydit.kernels.VectorKernels;
 import org.dydit.diffusion.DenoiseModel;
-import org.dydit.kernels.Buf;
+import org.dydit.kernels.NdBuffer;
 import org.dydit.engine.PatchLayout;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTKeys;
@@ -83,7 +83,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
         this.tokens = cfg.tokens();
         this.d = cfg.hiddenSize();
         this.routerHidden = cfg.dynamic() ? DiTKeys.tokenRouterHidden(cfg) : 0;
-        this.routerPad = (routerHidden + Vec.L - 1) / Vec.L * Vec.L;
+        this.routerPad = (routerHidden + VectorKernels.L - 1) / VectorKernels.L * VectorKernels.L;
         int depth = cfg.depth();
         this.routerT = new float[depth][];
         this.adaWt = new float[depth + 1][];
@@ -102,7 +102,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
             projB[l] = w.heap(DiTKeys.proj(l) + ".bias");
             fc2B[l] = w.heap(DiTKeys.fc2(l) + ".bias");
             if (mode == Mode.DYNAMIC) {
-                routerT[l] = RowKernels.transposePadded(w.heap(DiTKeys.tokenRouter0(l) + ".weight"), routerHidden, d, routerPad);
+                routerT[l] = InferenceKernels.transposePadded(w.heap(DiTKeys.tokenRouter0(l) + ".weight"), routerHidden, d, routerPad);
                 router0B[l] = Arrays.copyOf(w.heap(DiTKeys.tokenRouter0(l) + ".bias"), routerPad);    // zero padded
                 router2W[l] = Arrays.copyOf(w.heap(DiTKeys.tokenRouter2(l) + ".weight"), routerPad);
                 router2B[l] = w.heap(DiTKeys.tokenRouter2(l) + ".bias")[0];
@@ -302,7 +302,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
         int m = n * tokens, hd = cfg.headDim();
         WidthSlices.Attn at = slices.attn(l, plan.heads()[l]);
         int aw = at.heads() * hd;
-        RowKernels.lnModulate(s.xs.fb, null, m, ada, 6 * d, 0, d, tokens, d, s.xm.fb);
+        InferenceKernels.lnModulate(s.xs.fb, null, m, ada, 6 * d, 0, d, tokens, d, s.xm.fb);
         lap(Phase.ROWS_ATTN);
         matmul.run(s.xm, m, d, at.qkvW(), s.qkv, 3 * aw);
         lap(Phase.GEMM);
@@ -316,12 +316,12 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
         // SDT: the rows the token router keeps, over the whole batch. The router runs in the same pass as the
         // attention residual update (each residual row read once); that pass is timed as ROUTERS.
         if (mode != Mode.DYNAMIC) {
-            RowKernels.gatedScatterAdd(s.xs.fb, null, m, s.br.fb, projB[l], ada, 6 * d, 2 * d, tokens, d);
+            InferenceKernels.gatedScatterAdd(s.xs.fb, null, m, s.br.fb, projB[l], ada, 6 * d, 2 * d, tokens, d);
             lap(Phase.ROWS_ATTN);
             return m;
         }
         float[] logits = s.logits;
-        RowKernels.gatedAddTokenRouter(s.xs.fb, m, s.br.fb, projB[l], ada, 6 * d, 2 * d, tokens, d,
+        InferenceKernels.gatedAddTokenRouter(s.xs.fb, m, s.br.fb, projB[l], ada, 6 * d, 2 * d, tokens, d,
                 routerT[l], routerPad, router0B[l], router2W[l], router2B[l], logits);
         acc.executedMacs += (long) m * d * routerHidden + (long) m * routerHidden;   // (m, D)(D, D/16), (m, D/16)(D/16, 1)
         int kept = 0;
@@ -341,15 +341,15 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
         WidthSlices.Mlp mp = slices.mlp(l, plan.groups()[l]);
         acc.groups[l] += (double) n * mp.hidden() / gsz;
         if (kept == 0) return;
-        RowKernels.lnModulate(s.xs.fb, rows, kept, ada, 6 * d, 3 * d, 4 * d, tokens, d, s.xm.fb);
+        InferenceKernels.lnModulate(s.xs.fb, rows, kept, ada, 6 * d, 3 * d, 4 * d, tokens, d, s.xm.fb);
         lap(Phase.ROWS_MLP);
         matmul.run(s.xm, kept, d, mp.fc1W(), s.f, mp.hidden());
         lap(Phase.GEMM);
-        RowKernels.biasGelu(s.f.fb, kept, mp.hidden(), mp.fc1B());
+        InferenceKernels.biasGelu(s.f.fb, kept, mp.hidden(), mp.fc1B());
         lap(Phase.ROWS_MLP);
         matmul.run(s.f, kept, mp.hidden(), mp.fc2W(), s.br, d);
         lap(Phase.GEMM);
-        RowKernels.gatedScatterAdd(s.xs.fb, rows, kept, s.br.fb, fc2B[l], ada, 6 * d, 5 * d, tokens, d);
+        InferenceKernels.gatedScatterAdd(s.xs.fb, rows, kept, s.br.fb, fc2B[l], ada, 6 * d, 5 * d, tokens, d);
         lap(Phase.ROWS_MLP);
         acc.macs += flops.mlpMacs(kept, mp.hidden());
     }
@@ -357,7 +357,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
     /** The final layer: adaLN (shift, scale) -> LN -> modulate -> Linear -> unpatchify (+ bias). */
     private void finalLayer(Buffers s, int n, float[] adaF, float[] out) {
         int m = n * tokens;
-        RowKernels.lnModulate(s.xs.fb, null, m, adaF, 2 * d, 0, d, tokens, d, s.xm.fb);
+        InferenceKernels.lnModulate(s.xs.fb, null, m, adaF, 2 * d, 0, d, tokens, d, s.xm.fb);
         int po = cfg.patchOut();
         matmul.run(s.xm, m, d, w.get(DiTKeys.FINAL_LINEAR + ".weight"), s.outTok, po);
         s.outTok.fb.get(0, s.stage, 0, m * po);
@@ -440,7 +440,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
     private float[][] adaLN(float[] siluC, int n, Acc acc) {
         float[][] out = new float[adaB.length][];
         for (int l = 0; l < out.length; l++) out[l] = new float[(n + 3) / 4 * 4 * adaB[l].length];
-        RowKernels.linearRows(siluC, n, d, adaWt, adaB, out);
+        InferenceKernels.linearRows(siluC, n, d, adaWt, adaB, out);
         for (float[] b : adaB) acc.executedMacs += (long) n * d * b.length;   // (n, D)(D, 6D) per block, (n, D)(D, 2D)
         return out;
     }
@@ -528,7 +528,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
 
         Flat(long n) {
             a = Nd4j.create(DataType.FLOAT, Math.max(1, n));
-            bb = Buf.of(a).bytes();
+            bb = NdBuffer.of(a).bytes();
             fb = bb.asFloatBuffer();
         }
 

@@ -1,9 +1,10 @@
 package org.dydit.dynamic;
 
-import org.dydit.kernels.Vec;
+import org.dydit.kernels.MatmulKernel;
+import org.dydit.kernels.VectorKernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
-import org.dydit.kernels.Par;
+import org.dydit.kernels.KernelThreads;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -31,13 +32,13 @@ final class HeadAttention {
             s = new float[R * t];
             o = new float[R * hd];
             kb = new float[16 * hd];
-            colIdx = new int[Math.max(1, Vec.L)];
+            colIdx = new int[Math.max(1, VectorKernels.L)];
             for (int i = 0; i < colIdx.length; i++) colIdx[i] = i * hd;
         }
         boolean fits(int t, int hd) { return kt.length == hd * t && q.length == ((t + R - 1) / R * R) * hd; }
     }
-    /** Query rows per block: the row count of {@link Vec#mm6}. */
-    private static final int R = 6;
+    /** Query rows per block: the micro-kernel's register block. */
+    private static final int R = MatmulKernel.ROWS;
     private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<>();
 
     /**
@@ -50,9 +51,9 @@ final class HeadAttention {
     static long forward(ByteBuffer qkv, float[] bias, int batch, int tokens, int heads, int hd, ByteBuffer out) {
         int w = heads * hd, w3 = 3 * w;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        boolean vec = Vec.ON && hd % Vec.L == 0;
+        boolean vec = VectorKernels.ON && hd % VectorKernels.L == 0;
         LongAdder done = new LongAdder();
-        Par.range(batch * heads, 1, (j0, j1) -> {
+        KernelThreads.range(batch * heads, 1, (j0, j1) -> {
             Scratch sc = SCRATCH.get();
             if (sc == null || !sc.fits(tokens, hd)) { sc = new Scratch(tokens, hd); SCRATCH.set(sc); }
             float[] q = sc.q, kt = sc.kt, v = sc.v, s = sc.s, o = sc.o, kb = sc.kb;
@@ -65,17 +66,17 @@ final class HeadAttention {
                 else gatherScalar(qkv, bias, b, tokens, hd, w3, qc, kc, vc, scale, q, v, kt, kb);
                 for (int i = 0; i < tokens; i += R) {
                     // the padding query rows of the last block are zero; their scores and outputs are not used
-                    Vec.mm6(q, i * hd, hd, kt, 0, tokens, s, 0, tokens, tokens, hd);
+                    MatmulKernel.multiply(q, i * hd, hd, 1, kt, 0, tokens, s, 0, tokens, R, tokens, hd);
                     int rows = Math.min(R, tokens - i);
                     macs += (long) rows * hd * tokens + (long) rows * tokens * hd;   // (rows, hd)(hd, T), (rows, T)(T, hd)
-                    for (int r = 0; r < rows; r++) sums[r] = Vec.expShifted(s, r * tokens, tokens);
-                    Vec.mm6(s, 0, tokens, v, 0, hd, o, 0, hd, hd, tokens);
+                    for (int r = 0; r < rows; r++) sums[r] = VectorKernels.expShifted(s, r * tokens, tokens);
+                    MatmulKernel.multiply(s, 0, tokens, 1, v, 0, hd, o, 0, hd, R, hd, tokens);
                     for (int r = 0; r < rows; r++) {
                         float inv = 1f / sums[r];
                         int ob = ((b * tokens + i + r) * w + h * hd) * 4;
                         if (vec) {
-                            for (int j = 0; j < hd; j += Vec.L)
-                                FloatVector.fromArray(Vec.SP, o, r * hd + j).mul(inv).intoByteBuffer(out, ob + 4 * j, NO);
+                            for (int j = 0; j < hd; j += VectorKernels.L)
+                                FloatVector.fromArray(VectorKernels.SP, o, r * hd + j).mul(inv).intoByteBuffer(out, ob + 4 * j, NO);
                         } else {
                             for (int j = 0; j < hd; j++) out.putFloat(ob + 4 * j, o[r * hd + j] * inv);
                         }
@@ -89,8 +90,8 @@ final class HeadAttention {
 
     private static void gatherVec(ByteBuffer qkv, float[] bias, int b, int tokens, int hd, int w3, int qc, int kc, int vc,
                                   float scale, float[] q, float[] v, float[] kt, float[] kb, int[] colIdx) {
-        VectorSpecies<Float> sp = Vec.SP;
-        int L = Vec.L;
+        VectorSpecies<Float> sp = VectorKernels.SP;
+        int L = VectorKernels.L;
         for (int t = 0; t < tokens; t++) {
             int row = (b * tokens + t) * w3 * 4;
             for (int j = 0; j < hd; j += L) {

@@ -1,6 +1,6 @@
 package org.dydit.dynamic;
 
-import org.dydit.kernels.Buf;
+import org.dydit.kernels.NdBuffer;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTKeys;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -133,6 +133,6 @@ final class WidthSlices {
     }
 
     private static FloatBuffer fb(INDArray a) {
-        return Buf.of(a).bytes().asFloatBuffer();
+        return NdBuffer.of(a).bytes().asFloatBuffer();
     }
 }

@@ -1,9 +1,9 @@
 package org.dydit.engine;
 
-import org.dydit.kernels.Buf;
-import org.dydit.kernels.JavaAttention;
-import org.dydit.kernels.Kernels;
-import org.dydit.kernels.Mm;
+import org.dydit.kernels.NdBuffer;
+import org.dydit.kernels.TrainingAttention;
+import org.dydit.kernels.TrainingKernels;
+import org.dydit.kernels.Gemm;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -18,21 +18,21 @@ public final class Attention {
 
     private static boolean useJava(INDArray q) {
         return javaEnabled && q.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT
-                && JavaAttention.supports((int) q.size(1), (int) q.size(2));
+                && TrainingAttention.supports();
     }
 
     /** s <- q k^T, softmax in place (s becomes P), o <- P v. */
     public static void forward(INDArray q, INDArray k, INDArray v, INDArray s, INDArray o, Profile prof) {
         if (useJava(q)) {
-            JavaAttention.forward(Buf.of(q), Buf.of(k), Buf.of(v), Buf.of(s), Buf.of(o), (int) q.size(0), (int) q.size(1), (int) q.size(2));
+            TrainingAttention.forward(NdBuffer.of(q), NdBuffer.of(k), NdBuffer.of(v), NdBuffer.of(s), NdBuffer.of(o), (int) q.size(0), (int) q.size(1), (int) q.size(2));
             prof.lap(Profile.Phase.ATTENTION);
             return;
         }
-        Mm.batched(q, k, s, false, true);
+        Gemm.batched(q, k, s, false, true);
         prof.lap(Profile.Phase.ATTENTION);
-        Kernels.softmaxRows(Buf.of(s), (int) s.size(2));
+        TrainingKernels.softmaxRows(NdBuffer.of(s), (int) s.size(2));
         prof.lap(Profile.Phase.ELEMENTWISE);
-        Mm.batched(s, v, o, false, false);
+        Gemm.batched(s, v, o, false, false);
         prof.lap(Profile.Phase.ATTENTION);
     }
 
@@ -43,18 +43,18 @@ public final class Attention {
     public static void backward(INDArray q, INDArray k, INDArray v, INDArray p, INDArray dO, INDArray dP,
                          INDArray dQ, INDArray dK, INDArray dV, Profile prof) {
         if (useJava(q)) {
-            JavaAttention.backward(Buf.of(q), Buf.of(k), Buf.of(v), Buf.of(p), Buf.of(dO), Buf.of(dQ), Buf.of(dK), Buf.of(dV),
+            TrainingAttention.backward(NdBuffer.of(q), NdBuffer.of(k), NdBuffer.of(v), NdBuffer.of(p), NdBuffer.of(dO), NdBuffer.of(dQ), NdBuffer.of(dK), NdBuffer.of(dV),
                     (int) q.size(0), (int) q.size(1), (int) q.size(2));
             prof.lap(Profile.Phase.ATTENTION);
             return;
         }
-        Mm.batched(dO, v, dP, false, true);
-        Mm.batched(p, dO, dV, true, false);
+        Gemm.batched(dO, v, dP, false, true);
+        Gemm.batched(p, dO, dV, true, false);
         prof.lap(Profile.Phase.ATTENTION);
-        Kernels.softmaxBackward(Buf.of(p), Buf.of(dP), (int) p.size(2));
+        TrainingKernels.softmaxBackward(NdBuffer.of(p), NdBuffer.of(dP), (int) p.size(2));
         prof.lap(Profile.Phase.ELEMENTWISE);
-        Mm.batched(dP, k, dQ, false, false);
-        Mm.batched(dP, q, dK, true, false);
+        Gemm.batched(dP, k, dQ, false, false);
+        Gemm.batched(dP, q, dK, true, false);
         prof.lap(Profile.Phase.ATTENTION);
     }
 }

@@ -1,8 +1,8 @@
 package org.dydit.engine;
 
-import org.dydit.kernels.Buf;
-import org.dydit.kernels.Kernels;
-import org.dydit.kernels.Mm;
+import org.dydit.kernels.NdBuffer;
+import org.dydit.kernels.TrainingKernels;
+import org.dydit.kernels.Gemm;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import static org.dydit.engine.Profile.Phase.ELEMENTWISE;
@@ -34,37 +34,37 @@ final class DiTBlock {
         int d = s.d(), t = s.tokens(), ada = 6 * d;
         BlockMasks masks = mk == null ? new BlockMasks() : mk;
         prof.start();
-        Mm.gemm(siluC, w.adaW(), a.ada, false, true, 0);
+        Gemm.gemm(siluC, w.adaW(), a.ada, false, true, 0);
         prof.lap(GEMM);
-        Buf adaB = Buf.of(a.ada);
-        Kernels.addRowBias(adaB, Buf.of(w.adaB()));
-        Kernels.lnModulate(Buf.of(x), Buf.of(a.xhat1), Buf.of(a.rstd1), adaB, ada, 0, d, Buf.of(a.xm1), t, d, LN_EPS);
+        NdBuffer adaB = NdBuffer.of(a.ada);
+        TrainingKernels.addRowBias(adaB, NdBuffer.of(w.adaB()));
+        TrainingKernels.lnModulate(NdBuffer.of(x), NdBuffer.of(a.xhat1), NdBuffer.of(a.rstd1), adaB, ada, 0, d, NdBuffer.of(a.xm1), t, d, LN_EPS);
         prof.lap(ELEMENTWISE);
-        Mm.gemm(a.xm1, w.qkvW(), tmp.qkv, false, true, 0);
+        Gemm.gemm(a.xm1, w.qkvW(), tmp.qkv, false, true, 0);
         prof.lap(GEMM);
-        Kernels.splitHeads(Buf.of(tmp.qkv), Buf.of(w.qkvB()), Buf.of(a.q), Buf.of(a.k), Buf.of(a.v),
+        TrainingKernels.splitHeads(NdBuffer.of(tmp.qkv), NdBuffer.of(w.qkvB()), NdBuffer.of(a.q), NdBuffer.of(a.k), NdBuffer.of(a.v),
                 1.0 / Math.sqrt(s.hd()), t, s.heads(), s.hd());
         prof.lap(ELEMENTWISE);
         Attention.forward(a.q, a.k, a.v, a.p, a.oh, prof);
-        Kernels.mergeHeads(Buf.of(a.oh), opt(masks.head), Buf.of(a.o), t, s.heads(), s.hd());
+        TrainingKernels.mergeHeads(NdBuffer.of(a.oh), opt(masks.head), NdBuffer.of(a.o), t, s.heads(), s.hd());
         prof.lap(ELEMENTWISE);
-        Mm.gemm(a.o, w.projW(), a.a, false, true, 0);
+        Gemm.gemm(a.o, w.projW(), a.a, false, true, 0);
         prof.lap(GEMM);
-        Kernels.gatedResidual(Buf.of(x), Buf.of(a.a), Buf.of(w.projB()), adaB, ada, 2 * d, null, Buf.of(a.x1), t, d);
+        TrainingKernels.gatedResidual(NdBuffer.of(x), NdBuffer.of(a.a), NdBuffer.of(w.projB()), adaB, ada, 2 * d, null, NdBuffer.of(a.x1), t, d);
         if (masks.tokenHook != null) {
             prof.lap(ELEMENTWISE);
             masks.tokenHook.forward(a.x1);
             prof.lap(ROUTERS);
         }
-        Kernels.lnModulate(Buf.of(a.x1), Buf.of(a.xhat2), Buf.of(a.rstd2), adaB, ada, 3 * d, 4 * d, Buf.of(a.xm2), t, d, LN_EPS);
+        TrainingKernels.lnModulate(NdBuffer.of(a.x1), NdBuffer.of(a.xhat2), NdBuffer.of(a.rstd2), adaB, ada, 3 * d, 4 * d, NdBuffer.of(a.xm2), t, d, LN_EPS);
         prof.lap(ELEMENTWISE);
-        Mm.gemm(a.xm2, w.fc1W(), a.f, false, true, 0);
+        Gemm.gemm(a.xm2, w.fc1W(), a.f, false, true, 0);
         prof.lap(GEMM);
-        Kernels.gelu(Buf.of(a.f), Buf.of(w.fc1B()), opt(masks.channel), s.heads(), Buf.of(a.g), t, s.hidden());
+        TrainingKernels.gelu(NdBuffer.of(a.f), NdBuffer.of(w.fc1B()), opt(masks.channel), s.heads(), NdBuffer.of(a.g), t, s.hidden());
         prof.lap(ELEMENTWISE);
-        Mm.gemm(a.g, w.fc2W(), a.m, false, true, 0);
+        Gemm.gemm(a.g, w.fc2W(), a.m, false, true, 0);
         prof.lap(GEMM);
-        Kernels.gatedResidual(Buf.of(a.x1), Buf.of(a.m), Buf.of(w.fc2B()), adaB, ada, 5 * d, opt(masks.token), Buf.of(out), t, d);
+        TrainingKernels.gatedResidual(NdBuffer.of(a.x1), NdBuffer.of(a.m), NdBuffer.of(w.fc2B()), adaB, ada, 5 * d, opt(masks.token), NdBuffer.of(out), t, d);
         prof.lap(ELEMENTWISE);
     }
 
@@ -76,55 +76,55 @@ final class DiTBlock {
                          INDArray siluC, INDArray dSiluC, INDArray dx, BlockMasks mk, Profile prof) {
         int d = s.d(), t = s.tokens(), ada = 6 * d;
         BlockMasks masks = mk == null ? new BlockMasks() : mk;
-        Buf adaB = Buf.of(a.ada);
-        Buf dAda = Buf.of(tmp.dAda);
-        Buf dxB = Buf.of(dx);
+        NdBuffer adaB = NdBuffer.of(a.ada);
+        NdBuffer dAda = NdBuffer.of(tmp.dAda);
+        NdBuffer dxB = NdBuffer.of(dx);
         prof.start();
         // MLP branch: out = x1 + gate2 * tok * m
-        Kernels.gatedResidualBackward(dxB, Buf.of(a.m), adaB, ada, 5 * d, opt(masks.token), Buf.of(tmp.dBranch), dAda,
+        TrainingKernels.gatedResidualBackward(dxB, NdBuffer.of(a.m), adaB, ada, 5 * d, opt(masks.token), NdBuffer.of(tmp.dBranch), dAda,
                 opt(masks.dToken), t, d);
         if (masks.tokenHook != null) {
             prof.lap(ELEMENTWISE);
             masks.tokenHook.backward(dx);
             prof.lap(ROUTERS);
         }
-        Kernels.columnSums(Buf.of(tmp.dBranch), Buf.of(gw.fc2B()));
+        TrainingKernels.columnSums(NdBuffer.of(tmp.dBranch), NdBuffer.of(gw.fc2B()));
         prof.lap(ELEMENTWISE);
-        Mm.gemm(tmp.dBranch, a.g, gw.fc2W(), true, false, 0);
-        Mm.gemm(tmp.dBranch, w.fc2W(), tmp.dHidden, false, false, 0);
+        Gemm.gemm(tmp.dBranch, a.g, gw.fc2W(), true, false, 0);
+        Gemm.gemm(tmp.dBranch, w.fc2W(), tmp.dHidden, false, false, 0);
         prof.lap(GEMM);
-        Kernels.geluBackward(Buf.of(a.f), opt(masks.channel), s.heads(), Buf.of(tmp.dHidden), opt(masks.dChannel), t, s.hidden());
-        Kernels.columnSums(Buf.of(tmp.dHidden), Buf.of(gw.fc1B()));
+        TrainingKernels.geluBackward(NdBuffer.of(a.f), opt(masks.channel), s.heads(), NdBuffer.of(tmp.dHidden), opt(masks.dChannel), t, s.hidden());
+        TrainingKernels.columnSums(NdBuffer.of(tmp.dHidden), NdBuffer.of(gw.fc1B()));
         prof.lap(ELEMENTWISE);
-        Mm.gemm(tmp.dHidden, a.xm2, gw.fc1W(), true, false, 0);
-        Mm.gemm(tmp.dHidden, w.fc1W(), tmp.dxm, false, false, 0);
+        Gemm.gemm(tmp.dHidden, a.xm2, gw.fc1W(), true, false, 0);
+        Gemm.gemm(tmp.dHidden, w.fc1W(), tmp.dxm, false, false, 0);
         prof.lap(GEMM);
-        Kernels.lnModulateBackward(Buf.of(tmp.dxm), Buf.of(a.xhat2), Buf.of(a.rstd2), adaB, ada, 3 * d, 4 * d, dAda, dxB, t, d);
+        TrainingKernels.lnModulateBackward(NdBuffer.of(tmp.dxm), NdBuffer.of(a.xhat2), NdBuffer.of(a.rstd2), adaB, ada, 3 * d, 4 * d, dAda, dxB, t, d);
         // attention branch: x1 = x + gate1 * a
-        Kernels.gatedResidualBackward(dxB, Buf.of(a.a), adaB, ada, 2 * d, null, Buf.of(tmp.dBranch), dAda, null, t, d);
-        Kernels.columnSums(Buf.of(tmp.dBranch), Buf.of(gw.projB()));
+        TrainingKernels.gatedResidualBackward(dxB, NdBuffer.of(a.a), adaB, ada, 2 * d, null, NdBuffer.of(tmp.dBranch), dAda, null, t, d);
+        TrainingKernels.columnSums(NdBuffer.of(tmp.dBranch), NdBuffer.of(gw.projB()));
         prof.lap(ELEMENTWISE);
-        Mm.gemm(tmp.dBranch, a.o, gw.projW(), true, false, 0);
-        Mm.gemm(tmp.dBranch, w.projW(), tmp.dO, false, false, 0);
+        Gemm.gemm(tmp.dBranch, a.o, gw.projW(), true, false, 0);
+        Gemm.gemm(tmp.dBranch, w.projW(), tmp.dO, false, false, 0);
         prof.lap(GEMM);
-        Kernels.mergeHeadsBackward(Buf.of(tmp.dO), Buf.of(a.oh), opt(masks.head), Buf.of(tmp.dOh), opt(masks.dHead), t, s.heads(), s.hd());
+        TrainingKernels.mergeHeadsBackward(NdBuffer.of(tmp.dO), NdBuffer.of(a.oh), opt(masks.head), NdBuffer.of(tmp.dOh), opt(masks.dHead), t, s.heads(), s.hd());
         prof.lap(ELEMENTWISE);
         Attention.backward(a.q, a.k, a.v, a.p, tmp.dOh, tmp.dP, tmp.dQ, tmp.dK, tmp.dV, prof);
-        Kernels.mergeQkvGrad(Buf.of(tmp.dQ), Buf.of(tmp.dK), Buf.of(tmp.dV), 1.0 / Math.sqrt(s.hd()), Buf.of(tmp.qkv), t, s.heads(), s.hd());
-        Kernels.columnSums(Buf.of(tmp.qkv), Buf.of(gw.qkvB()));
+        TrainingKernels.mergeQkvGrad(NdBuffer.of(tmp.dQ), NdBuffer.of(tmp.dK), NdBuffer.of(tmp.dV), 1.0 / Math.sqrt(s.hd()), NdBuffer.of(tmp.qkv), t, s.heads(), s.hd());
+        TrainingKernels.columnSums(NdBuffer.of(tmp.qkv), NdBuffer.of(gw.qkvB()));
         prof.lap(ELEMENTWISE);
-        Mm.gemm(tmp.qkv, a.xm1, gw.qkvW(), true, false, 0);
-        Mm.gemm(tmp.qkv, w.qkvW(), tmp.dxm, false, false, 0);
+        Gemm.gemm(tmp.qkv, a.xm1, gw.qkvW(), true, false, 0);
+        Gemm.gemm(tmp.qkv, w.qkvW(), tmp.dxm, false, false, 0);
         prof.lap(GEMM);
-        Kernels.lnModulateBackward(Buf.of(tmp.dxm), Buf.of(a.xhat1), Buf.of(a.rstd1), adaB, ada, 0, d, dAda, dxB, t, d);
-        Kernels.columnSums(dAda, Buf.of(gw.adaB()));
+        TrainingKernels.lnModulateBackward(NdBuffer.of(tmp.dxm), NdBuffer.of(a.xhat1), NdBuffer.of(a.rstd1), adaB, ada, 0, d, dAda, dxB, t, d);
+        TrainingKernels.columnSums(dAda, NdBuffer.of(gw.adaB()));
         prof.lap(ELEMENTWISE);
-        Mm.gemm(tmp.dAda, siluC, gw.adaW(), true, false, 0);
-        Mm.gemm(tmp.dAda, w.adaW(), dSiluC, false, false, 1);
+        Gemm.gemm(tmp.dAda, siluC, gw.adaW(), true, false, 0);
+        Gemm.gemm(tmp.dAda, w.adaW(), dSiluC, false, false, 1);
         prof.lap(GEMM);
     }
 
-    private static Buf opt(INDArray a) {
-        return a == null ? null : Buf.of(a);
+    private static NdBuffer opt(INDArray a) {
+        return a == null ? null : NdBuffer.of(a);
     }
 }

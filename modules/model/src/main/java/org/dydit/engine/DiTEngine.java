@@ -1,9 +1,9 @@
 package org.dydit.engine;
 
-import org.dydit.kernels.Buf;
-import org.dydit.kernels.Kernels;
-import org.dydit.kernels.Mm;
-import org.dydit.kernels.Par;
+import org.dydit.kernels.NdBuffer;
+import org.dydit.kernels.TrainingKernels;
+import org.dydit.kernels.Gemm;
+import org.dydit.kernels.KernelThreads;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTKeys;
 import org.dydit.model.PositionEmbedding;
@@ -171,23 +171,23 @@ public final class DiTEngine implements AutoCloseable {
         // patch embedding: one gemm over all patches, + bias + fixed position embedding
         patchify(x, s.patches);
         profile.lap(ELEMENTWISE);
-        Mm.gemm(s.patches, params.get(DiTKeys.PATCH_W), s.xs[0], false, true, 0);
+        Gemm.gemm(s.patches, params.get(DiTKeys.PATCH_W), s.xs[0], false, true, 0);
         profile.lap(GEMM);
-        addBiasAndPos(Buf.of(s.xs[0]), Buf.of(params.get(DiTKeys.PATCH_B)), Buf.of(pos), tok, d);
+        addBiasAndPos(NdBuffer.of(s.xs[0]), NdBuffer.of(params.get(DiTKeys.PATCH_B)), NdBuffer.of(pos), tok, d);
         // timestep embedder: [cos, sin](t f) -> Linear -> SiLU -> Linear
-        timestepFrequencies(t, Buf.of(s.tFreq));
-        Mm.gemm(s.tFreq, params.get(DiTKeys.T_MLP0 + ".weight"), s.tHidden, false, true, 0);
-        Kernels.addRowBias(Buf.of(s.tHidden), Buf.of(params.get(DiTKeys.T_MLP0 + ".bias")));
-        Kernels.silu(Buf.of(s.tHidden), Buf.of(s.tSilu));
-        Mm.gemm(s.tSilu, params.get(DiTKeys.T_MLP2 + ".weight"), s.tEmb, false, true, 0);
-        Kernels.addRowBias(Buf.of(s.tEmb), Buf.of(params.get(DiTKeys.T_MLP2 + ".bias")));
+        timestepFrequencies(t, NdBuffer.of(s.tFreq));
+        Gemm.gemm(s.tFreq, params.get(DiTKeys.T_MLP0 + ".weight"), s.tHidden, false, true, 0);
+        TrainingKernels.addRowBias(NdBuffer.of(s.tHidden), NdBuffer.of(params.get(DiTKeys.T_MLP0 + ".bias")));
+        TrainingKernels.silu(NdBuffer.of(s.tHidden), NdBuffer.of(s.tSilu));
+        Gemm.gemm(s.tSilu, params.get(DiTKeys.T_MLP2 + ".weight"), s.tEmb, false, true, 0);
+        TrainingKernels.addRowBias(NdBuffer.of(s.tEmb), NdBuffer.of(params.get(DiTKeys.T_MLP2 + ".bias")));
         // c = t_emb + label embedding; every adaLN reads SiLU(c)
-        Buf table = Buf.of(params.get(DiTKeys.LABEL_TABLE));
-        Buf cB = Buf.of(s.c), te = Buf.of(s.tEmb);
+        NdBuffer table = NdBuffer.of(params.get(DiTKeys.LABEL_TABLE));
+        NdBuffer cB = NdBuffer.of(s.c), te = NdBuffer.of(s.tEmb);
         for (int i = 0; i < b; i++) {
             for (int j = 0; j < d; j++) cB.set(i * d + j, te.get(i * d + j) + table.get(y[i] * d + j));
         }
-        Kernels.silu(cB, Buf.of(s.siluC));
+        TrainingKernels.silu(cB, NdBuffer.of(s.siluC));
         profile.lap(ELEMENTWISE);
         if (timestepHook != null) {
             timestepHook.forward(s.tEmb);
@@ -198,16 +198,16 @@ public final class DiTEngine implements AutoCloseable {
         }
         // final layer: adaLN (shift, scale) -> LN -> modulate -> Linear; unpatchify adds the bias
         profile.start();
-        Mm.gemm(s.siluC, params.get(DiTKeys.FINAL_ADALN + ".weight"), s.adaF, false, true, 0);
+        Gemm.gemm(s.siluC, params.get(DiTKeys.FINAL_ADALN + ".weight"), s.adaF, false, true, 0);
         profile.lap(GEMM);
-        Buf adaF = Buf.of(s.adaF);
-        Kernels.addRowBias(adaF, Buf.of(params.get(DiTKeys.FINAL_ADALN + ".bias")));
-        Kernels.lnModulate(Buf.of(s.xs[cfg.depth()]), Buf.of(s.xhatF), Buf.of(s.rstdF), adaF, 2 * d, 0, d,
-                Buf.of(s.xmF), tok, d, DiTBlock.LN_EPS);
+        NdBuffer adaF = NdBuffer.of(s.adaF);
+        TrainingKernels.addRowBias(adaF, NdBuffer.of(params.get(DiTKeys.FINAL_ADALN + ".bias")));
+        TrainingKernels.lnModulate(NdBuffer.of(s.xs[cfg.depth()]), NdBuffer.of(s.xhatF), NdBuffer.of(s.rstdF), adaF, 2 * d, 0, d,
+                NdBuffer.of(s.xmF), tok, d, DiTBlock.LN_EPS);
         profile.lap(ELEMENTWISE);
-        Mm.gemm(s.xmF, params.get(DiTKeys.FINAL_LINEAR + ".weight"), s.outTok, false, true, 0);
+        Gemm.gemm(s.xmF, params.get(DiTKeys.FINAL_LINEAR + ".weight"), s.outTok, false, true, 0);
         profile.lap(GEMM);
-        unpatchify(Buf.of(s.outTok), Buf.of(params.get(DiTKeys.FINAL_LINEAR + ".bias")), Buf.of(s.out), b);
+        unpatchify(NdBuffer.of(s.outTok), NdBuffer.of(params.get(DiTKeys.FINAL_LINEAR + ".bias")), NdBuffer.of(s.out), b);
         profile.lap(ELEMENTWISE);
         return s.out;
     }
@@ -227,20 +227,20 @@ public final class DiTEngine implements AutoCloseable {
         INDArray dOutC = dOut.ordering() == 'c' && dOut.elementWiseStride() == 1 && dOut.dataType() == dt ? dOut : dOut.castTo(dt).dup('c');
         profile.start();
         // final layer
-        patchifyOutput(Buf.of(dOutC), Buf.of(s.dOutTok), b);
-        Kernels.columnSums(Buf.of(s.dOutTok), Buf.of(grads.get(DiTKeys.FINAL_LINEAR + ".bias")));
+        patchifyOutput(NdBuffer.of(dOutC), NdBuffer.of(s.dOutTok), b);
+        TrainingKernels.columnSums(NdBuffer.of(s.dOutTok), NdBuffer.of(grads.get(DiTKeys.FINAL_LINEAR + ".bias")));
         profile.lap(ELEMENTWISE);
-        Mm.gemm(s.dOutTok, s.xmF, grads.get(DiTKeys.FINAL_LINEAR + ".weight"), true, false, 0);
-        Mm.gemm(s.dOutTok, params.get(DiTKeys.FINAL_LINEAR + ".weight"), s.scratch.dxm, false, false, 0);
+        Gemm.gemm(s.dOutTok, s.xmF, grads.get(DiTKeys.FINAL_LINEAR + ".weight"), true, false, 0);
+        Gemm.gemm(s.dOutTok, params.get(DiTKeys.FINAL_LINEAR + ".weight"), s.scratch.dxm, false, false, 0);
         profile.lap(GEMM);
         s.dX.assign(0);
-        Buf dAdaF = Buf.of(s.dAdaF);
-        Kernels.lnModulateBackward(Buf.of(s.scratch.dxm), Buf.of(s.xhatF), Buf.of(s.rstdF), Buf.of(s.adaF), 2 * d, 0, d,
-                dAdaF, Buf.of(s.dX), tok, d);
-        Kernels.columnSums(dAdaF, Buf.of(grads.get(DiTKeys.FINAL_ADALN + ".bias")));
+        NdBuffer dAdaF = NdBuffer.of(s.dAdaF);
+        TrainingKernels.lnModulateBackward(NdBuffer.of(s.scratch.dxm), NdBuffer.of(s.xhatF), NdBuffer.of(s.rstdF), NdBuffer.of(s.adaF), 2 * d, 0, d,
+                dAdaF, NdBuffer.of(s.dX), tok, d);
+        TrainingKernels.columnSums(dAdaF, NdBuffer.of(grads.get(DiTKeys.FINAL_ADALN + ".bias")));
         profile.lap(ELEMENTWISE);
-        Mm.gemm(s.dAdaF, s.siluC, grads.get(DiTKeys.FINAL_ADALN + ".weight"), true, false, 0);
-        Mm.gemm(s.dAdaF, params.get(DiTKeys.FINAL_ADALN + ".weight"), s.dSiluC, false, false, 0);
+        Gemm.gemm(s.dAdaF, s.siluC, grads.get(DiTKeys.FINAL_ADALN + ".weight"), true, false, 0);
+        Gemm.gemm(s.dAdaF, params.get(DiTKeys.FINAL_ADALN + ".weight"), s.dSiluC, false, false, 0);
         profile.lap(GEMM);
         for (int i = cfg.depth() - 1; i >= 0; i--) {
             DiTBlock.backward(s.dims, blocks[i], BlockParams.of(grads, i), s.acts[i], s.scratch, s.siluC, s.dSiluC,
@@ -248,10 +248,10 @@ public final class DiTEngine implements AutoCloseable {
         }
         profile.start();
         // c = t_emb + y_emb
-        Kernels.siluBackward(Buf.of(s.c), Buf.of(s.dSiluC), Buf.of(s.dC), false);
+        TrainingKernels.siluBackward(NdBuffer.of(s.c), NdBuffer.of(s.dSiluC), NdBuffer.of(s.dC), false);
         INDArray gTable = grads.get(DiTKeys.LABEL_TABLE);
         gTable.assign(0);
-        Buf gt = Buf.of(gTable), dc = Buf.of(s.dC);
+        NdBuffer gt = NdBuffer.of(gTable), dc = NdBuffer.of(s.dC);
         for (int i = 0; i < b; i++) for (int j = 0; j < d; j++) gt.add(s.labels[i] * d + j, dc.get(i * d + j));
         // from here on dC stands for d loss / d E_t, which also reaches E_t through the timestep routers
         if (timestepHook != null) {
@@ -260,19 +260,19 @@ public final class DiTEngine implements AutoCloseable {
             profile.lap(ROUTERS);
         }
         // timestep MLP
-        Kernels.columnSums(dc, Buf.of(grads.get(DiTKeys.T_MLP2 + ".bias")));
+        TrainingKernels.columnSums(dc, NdBuffer.of(grads.get(DiTKeys.T_MLP2 + ".bias")));
         profile.lap(ELEMENTWISE);
-        Mm.gemm(s.dC, s.tSilu, grads.get(DiTKeys.T_MLP2 + ".weight"), true, false, 0);
-        Mm.gemm(s.dC, params.get(DiTKeys.T_MLP2 + ".weight"), s.dTmp, false, false, 0);
+        Gemm.gemm(s.dC, s.tSilu, grads.get(DiTKeys.T_MLP2 + ".weight"), true, false, 0);
+        Gemm.gemm(s.dC, params.get(DiTKeys.T_MLP2 + ".weight"), s.dTmp, false, false, 0);
         profile.lap(GEMM);
-        Kernels.siluBackward(Buf.of(s.tHidden), Buf.of(s.dTmp), Buf.of(s.dTmp), false);
-        Kernels.columnSums(Buf.of(s.dTmp), Buf.of(grads.get(DiTKeys.T_MLP0 + ".bias")));
+        TrainingKernels.siluBackward(NdBuffer.of(s.tHidden), NdBuffer.of(s.dTmp), NdBuffer.of(s.dTmp), false);
+        TrainingKernels.columnSums(NdBuffer.of(s.dTmp), NdBuffer.of(grads.get(DiTKeys.T_MLP0 + ".bias")));
         profile.lap(ELEMENTWISE);
-        Mm.gemm(s.dTmp, s.tFreq, grads.get(DiTKeys.T_MLP0 + ".weight"), true, false, 0);
+        Gemm.gemm(s.dTmp, s.tFreq, grads.get(DiTKeys.T_MLP0 + ".weight"), true, false, 0);
         // patch embedding (pos_embed is fixed)
-        Mm.gemm(s.dX, s.patches, grads.get(DiTKeys.PATCH_W), true, false, 0);
+        Gemm.gemm(s.dX, s.patches, grads.get(DiTKeys.PATCH_W), true, false, 0);
         profile.lap(GEMM);
-        Kernels.columnSums(Buf.of(s.dX), Buf.of(grads.get(DiTKeys.PATCH_B)));
+        TrainingKernels.columnSums(NdBuffer.of(s.dX), NdBuffer.of(grads.get(DiTKeys.PATCH_B)));
         profile.lap(ELEMENTWISE);
     }
 
@@ -304,29 +304,29 @@ public final class DiTEngine implements AutoCloseable {
     /** x (B, C, H, W) -> the patch rows (B*T, C*p*p) of {@link PatchLayout#input}. */
     private void patchify(INDArray x, INDArray patches) {
         INDArray xc = x.dataType() == dt && x.ordering() == 'c' && x.elementWiseStride() == 1 ? x : x.castTo(dt).dup('c');
-        Buf src = Buf.of(xc), dst = Buf.of(patches);
+        NdBuffer src = NdBuffer.of(xc), dst = NdBuffer.of(patches);
         int[] map = layout.input((int) x.size(0));
-        Par.range(map.length, 4096, (k0, k1) -> {
+        KernelThreads.range(map.length, 4096, (k0, k1) -> {
             for (int k = k0; k < k1; k++) dst.set(k, src.get(map[k]));
         });
     }
 
     /** The final layer's rows (B*T, p*p*Cout) + bias -> (B, Cout, H, W), through {@link PatchLayout#output}. */
-    private void unpatchify(Buf tok, Buf bias, Buf out, int b) {
+    private void unpatchify(NdBuffer tok, NdBuffer bias, NdBuffer out, int b) {
         int[] map = layout.output(b);
         int w = bias.n;
         for (int k = 0; k < map.length; k++) out.set(map[k], tok.get(k) + bias.get(k % w));
     }
 
     /** The adjoint of {@link #unpatchify} without bias: (B, Cout, H, W) -> (B*T, p*p*Cout). */
-    private void patchifyOutput(Buf img, Buf tok, int b) {
+    private void patchifyOutput(NdBuffer img, NdBuffer tok, int b) {
         int[] map = layout.output(b);
         for (int k = 0; k < map.length; k++) tok.set(k, img.get(map[k]));
     }
 
-    private static void addBiasAndPos(Buf x, Buf bias, Buf pos, int tokens, int d) {
+    private static void addBiasAndPos(NdBuffer x, NdBuffer bias, NdBuffer pos, int tokens, int d) {
         int rows = x.n / d;
-        Par.range(rows, 64, (r0, r1) -> {
+        KernelThreads.range(rows, 64, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int pr = (r % tokens) * d;
                 for (int j = 0; j < d; j++) x.add(r * d + j, bias.get(j) + pos.get(pr + j));
@@ -335,9 +335,9 @@ public final class DiTEngine implements AutoCloseable {
     }
 
     /** [cos(t f), sin(t f)] (cos first); in float32 the argument is rounded as the reference's float32 product. */
-    private void timestepFrequencies(double[] t, Buf out) {
+    private void timestepFrequencies(double[] t, NdBuffer out) {
         int half = TimestepFrequencies.DIM / 2;
-        Buf f = Buf.of(freqs);
+        NdBuffer f = NdBuffer.of(freqs);
         for (int i = 0; i < t.length; i++) {
             for (int k = 0; k < half; k++) {
                 double arg = dt == DataType.DOUBLE ? t[i] * f.get(k) : (double) ((float) t[i] * (float) f.get(k));

@@ -1,7 +1,7 @@
 package org.dydit.engine;
 
 import org.dydit.formats.DType;
-import org.dydit.kernels.Buf;
+import org.dydit.kernels.NdBuffer;
 import org.dydit.formats.SafeTensors;
 import org.dydit.formats.SafeTensorsWriter;
 import org.dydit.formats.Tensor;
@@ -145,7 +145,7 @@ public final class DiTParams {
                 public long[] shape() { return shape; }
                 public void writeTo(WritableByteChannel out) throws IOException {
                     if (v == null) return;
-                    ByteBuffer b = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? Buf.of(v).bytes().duplicate().rewind()
+                    ByteBuffer b = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? NdBuffer.of(v).bytes().duplicate().rewind()
                             : ByteBuffer.wrap(NdTensors.toTensor(v).rawBytes());   // safetensors is little-endian
                     while (b.hasRemaining()) out.write(b);
                 }

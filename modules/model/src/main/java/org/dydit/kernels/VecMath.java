@@ -95,4 +95,22 @@ public final class VecMath {
         FloatVector t = e.neg().add(1f).div(e.add(1f));
         return t.blend(t.neg(), x.lt(0f));
     }
+
+    /** The constants of the tanh form of GELU: sqrt(2 / pi) and 0.044715. */
+    static final double GELU_C_64 = Math.sqrt(2.0 / Math.PI), GELU_A_64 = 0.044715;
+    private static final float GELU_C = (float) GELU_C_64, GELU_A = (float) GELU_A_64;
+
+    /** gelu_tanh(x) = 0.5 x (1 + tanh(C (x + A x^3))), the GELU of DiT's MLP. */
+    public static FloatVector gelu(FloatVector x) {
+        FloatVector inner = x.mul(x).mul(GELU_A).add(1f).mul(x).mul(GELU_C);
+        return x.mul(0.5f).mul(tanh(inner).add(1f));
+    }
+
+    /** d gelu_tanh / dx = 0.5 (1 + th) + 0.5 x (1 - th^2) C (1 + 3 A x^2), th = tanh(C (x + A x^3)). */
+    public static FloatVector geluGrad(FloatVector x) {
+        FloatVector x2 = x.mul(x);
+        FloatVector th = tanh(x2.mul(GELU_A).add(1f).mul(x).mul(GELU_C));
+        return th.add(1f).mul(0.5f)
+                .add(x.mul(0.5f * GELU_C).mul(th.mul(th).neg().add(1f)).mul(x2.mul(3 * GELU_A).add(1f)));
+    }
 }

@@ -1,6 +1,6 @@
 package org.dydit.routing;
 
-import org.dydit.kernels.Buf;
+import org.dydit.kernels.NdBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -23,7 +23,7 @@ final class TimestepRouter {
 
     /** Fills {@code mask} (B, H) from E_t (B, D); {@code noise} (B·(H−1)) or null in evaluation. */
     void forward(INDArray tEmb, double[] noise, INDArray mask) {
-        Buf e = Buf.of(tEmb), wb = Buf.of(w), bb = Buf.of(b), m = Buf.of(mask);
+        NdBuffer e = NdBuffer.of(tEmb), wb = NdBuffer.of(w), bb = NdBuffer.of(b), m = NdBuffer.of(mask);
         int batch = e.n / d, r = heads - 1;
         if (logits.length != batch * r) logits = new double[batch * r];
         for (int i = 0; i < batch; i++) {
@@ -43,7 +43,7 @@ final class TimestepRouter {
      */
     void backward(INDArray tEmb, INDArray dMask, double[] extra, double[] noise, double tau,
                   INDArray gW, INDArray gB, INDArray dTEmb) {
-        Buf e = Buf.of(tEmb), dm = Buf.of(dMask), wb = Buf.of(w), gw = Buf.of(gW), gb = Buf.of(gB), de = Buf.of(dTEmb);
+        NdBuffer e = NdBuffer.of(tEmb), dm = NdBuffer.of(dMask), wb = NdBuffer.of(w), gw = NdBuffer.of(gW), gb = NdBuffer.of(gB), de = NdBuffer.of(dTEmb);
         int batch = e.n / d, r = heads - 1;
         double[] accW = new double[r * d];
         double[] accB = new double[r];

@@ -1,6 +1,6 @@
 package org.dydit.routing;
 
-import org.dydit.kernels.Buf;
+import org.dydit.kernels.NdBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -44,8 +44,8 @@ final class TokenRouter {
         ensure(rows, x1.dataType());
         this.x1 = x1;
         Nd4j.gemm(x1, w0, pre, false, true, 1.0, 0.0);
-        Buf p = Buf.of(pre), bb0 = Buf.of(b0), ww2 = Buf.of(w2), m = Buf.of(mask);
-        double bias2 = Buf.of(b2).get(0);
+        NdBuffer p = NdBuffer.of(pre), bb0 = NdBuffer.of(b0), ww2 = NdBuffer.of(w2), m = NdBuffer.of(mask);
+        double bias2 = NdBuffer.of(b2).get(0);
         for (int r = 0; r < rows; r++) {
             double z = bias2;
             for (int j = 0; j < k; j++) {
@@ -65,7 +65,7 @@ final class TokenRouter {
     void backward(INDArray dMask, double[] extra, double[] noise, double tau,
                   INDArray gW0, INDArray gB0, INDArray gW2, INDArray gB2, INDArray dx) {
         int rows = logits.length;
-        Buf p = Buf.of(pre), dp = Buf.of(dPre), dm = Buf.of(dMask), ww2 = Buf.of(w2);
+        NdBuffer p = NdBuffer.of(pre), dp = NdBuffer.of(dPre), dm = NdBuffer.of(dMask), ww2 = NdBuffer.of(w2);
         double[] accW2 = new double[k];
         double[] accB0 = new double[k];
         double accB2 = 0;
@@ -81,12 +81,12 @@ final class TokenRouter {
                 dp.set(r * k + j, dv);
             }
         }
-        Buf gw2 = Buf.of(gW2), gb0 = Buf.of(gB0);
+        NdBuffer gw2 = NdBuffer.of(gW2), gb0 = NdBuffer.of(gB0);
         for (int j = 0; j < k; j++) {
             gw2.set(j, accW2[j]);
             gb0.set(j, accB0[j]);
         }
-        Buf.of(gB2).set(0, accB2);
+        NdBuffer.of(gB2).set(0, accB2);
         Nd4j.gemm(dPre, x1, gW0, true, false, 1.0, 0.0);
         Nd4j.gemm(dPre, w0, dx, false, false, 1.0, 1.0);
     }

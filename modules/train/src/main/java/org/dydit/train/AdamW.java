@@ -1,9 +1,9 @@
 package org.dydit.train;
 
 import org.dydit.engine.DiTParams;
-import org.dydit.kernels.Buf;
-import org.dydit.kernels.Par;
-import org.dydit.kernels.VecKernels;
+import org.dydit.kernels.NdBuffer;
+import org.dydit.kernels.KernelThreads;
+import org.dydit.kernels.VectorKernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -41,18 +41,18 @@ public final class AdamW {
     }
 
     void update(DiTParams p, DiTParams g, DiTParams m, DiTParams v, long step, FlatSegments seg) {
-        Buf[] ps = seg.bufs(p.flat()), gs = seg.bufs(g.flat()), ms = seg.bufs(m.flat()), vs = seg.bufs(v.flat());
+        NdBuffer[] ps = seg.bufs(p.flat()), gs = seg.bufs(g.flat()), ms = seg.bufs(m.flat()), vs = seg.bufs(v.flat());
         double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
         double stepSize = lr / bc1;
         double decay = 1 - lr * weightDecay;
         double invSqrtBc2 = 1 / Math.sqrt(bc2);
         for (int k = 0; k < ps.length; k++) {
-            Buf pb = ps[k], gb = gs[k], mb = ms[k], vb = vs[k];
-            if (pb.isFloat() && VecKernels.AVAILABLE) {
+            NdBuffer pb = ps[k], gb = gs[k], mb = ms[k], vb = vs[k];
+            if (pb.isFloat() && VectorKernels.ON) {
                 Vec.adam(pb, gb, mb, vb, (float) beta1, (float) beta2, (float) eps, (float) stepSize, (float) decay, (float) invSqrtBc2);
                 continue;
             }
-            Par.range(pb.n, 4096, (i0, i1) -> {
+            KernelThreads.range(pb.n, 4096, (i0, i1) -> {
                 for (int i = i0; i < i1; i++) {
                     double gi = gb.get(i);
                     double mi = beta1 * mb.get(i) + (1 - beta1) * gi;
@@ -74,16 +74,16 @@ public final class AdamW {
 
     /** Chunk c sums its elements in index order, across segment ends, so the bits do not depend on the segments. */
     static double norm(DiTParams g, FlatSegments seg) {
-        Buf[] bs = seg.bufs(g.flat());
+        NdBuffer[] bs = seg.bufs(g.flat());
         long n = seg.length;
         double[] part = new double[CHUNKS];
-        Par.range(CHUNKS, 1, (c0, c1) -> {
+        KernelThreads.range(CHUNKS, 1, (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
                 long from = FlatSegments.chunkStart(n, c, CHUNKS), to = FlatSegments.chunkStart(n, c + 1, CHUNKS);
                 double s = 0;
                 while (from < to) {
                     int k = seg.segmentOf(from);
-                    Buf b = bs[k];
+                    NdBuffer b = bs[k];
                     long base = seg.start(k);
                     int i0 = (int) (from - base), i1 = (int) (Math.min(to, base + b.n) - base);
                     for (int i = i0; i < i1; i++) {
@@ -119,14 +119,14 @@ public final class AdamW {
     }
 
     static void ema(DiTParams ema, DiTParams p, double decay, FlatSegments seg) {
-        Buf[] es = seg.bufs(ema.flat()), xs = seg.bufs(p.flat());
+        NdBuffer[] es = seg.bufs(ema.flat()), xs = seg.bufs(p.flat());
         for (int k = 0; k < es.length; k++) {
-            Buf e = es[k], x = xs[k];
-            if (e.isFloat() && VecKernels.AVAILABLE) {
+            NdBuffer e = es[k], x = xs[k];
+            if (e.isFloat() && VectorKernels.ON) {
                 Vec.ema(e, x, (float) decay);
                 continue;
             }
-            Par.range(e.n, 4096, (i0, i1) -> {
+            KernelThreads.range(e.n, 4096, (i0, i1) -> {
                 for (int i = i0; i < i1; i++) e.set(i, decay * e.get(i) + (1 - decay) * x.get(i));
             });
         }
@@ -136,11 +136,11 @@ public final class AdamW {
     private static final class Vec {
         private static final ByteOrder NO = ByteOrder.nativeOrder();
 
-        static void adam(Buf p, Buf g, Buf m, Buf v, float b1, float b2, float eps, float stepSize, float decay, float invSqrtBc2) {
+        static void adam(NdBuffer p, NdBuffer g, NdBuffer m, NdBuffer v, float b1, float b2, float eps, float stepSize, float decay, float invSqrtBc2) {
             VectorSpecies<Float> sp = FloatVector.SPECIES_PREFERRED;
             int lanes = sp.length();
             ByteBuffer pb = p.bytes(), gb = g.bytes(), mb = m.bytes(), vb = v.bytes();
-            Par.range(p.n / lanes, 1024, (c0, c1) -> {
+            KernelThreads.range(p.n / lanes, 1024, (c0, c1) -> {
                 for (int c = c0; c < c1; c++) {
                     int off = c * lanes * 4;
                     FloatVector gi = FloatVector.fromByteBuffer(sp, gb, off, NO);
@@ -163,11 +163,11 @@ public final class AdamW {
             }
         }
 
-        static void ema(Buf e, Buf x, float decay) {
+        static void ema(NdBuffer e, NdBuffer x, float decay) {
             VectorSpecies<Float> sp = FloatVector.SPECIES_PREFERRED;
             int lanes = sp.length();
             ByteBuffer eb = e.bytes(), xb = x.bytes();
-            Par.range(e.n / lanes, 1024, (c0, c1) -> {
+            KernelThreads.range(e.n / lanes, 1024, (c0, c1) -> {
                 for (int c = c0; c < c1; c++) {
                     int off = c * lanes * 4;
                     FloatVector.fromByteBuffer(sp, eb, off, NO).mul(decay)

@@ -1,11 +1,11 @@
 package org.dydit.train;
 
-import org.dydit.kernels.Buf;
+import org.dydit.kernels.NdBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A flat parameter store walked in segments: one {@link Buf} (one {@code ByteBuffer}) addresses fewer than 2^31
+ * A flat parameter store walked in segments: one {@link NdBuffer} (one {@code ByteBuffer}) addresses fewer than 2^31
  * bytes, and DiT-XL/2's 675M float32 parameters take 2.7 GB. Segments hold {@code size} elements each (the last one
  * the rest); {@code size} is a multiple of 64, so every vector loop covers the same elements as one loop over the
  * whole store would, and element-wise results do not depend on the segment size.
@@ -52,14 +52,14 @@ final class FlatSegments {
     }
 
     /** Kernel views of every segment of {@code flat} (which must have {@link #length} elements). */
-    Buf[] bufs(INDArray flat) {
+    NdBuffer[] bufs(INDArray flat) {
         if (flat.length() != length) throw new IllegalArgumentException("store has " + flat.length() + " elements, segments cover " + length);
         if (size * flat.dataType().width() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("segments of " + size + " " + flat.dataType() + " elements exceed one buffer");
         }
-        Buf[] b = new Buf[count()];
+        NdBuffer[] b = new NdBuffer[count()];
         for (int k = 0; k < b.length; k++) {
-            b[k] = Buf.of(Nd4j.create(flat.data(), new long[]{length(k)}, new long[]{1}, start(k), 'c'));
+            b[k] = NdBuffer.of(Nd4j.create(flat.data(), new long[]{length(k)}, new long[]{1}, start(k), 'c'));
         }
         return b;
     }

@@ -1,6 +1,6 @@
 package org.dydit.train;
 
-import org.dydit.kernels.Buf;
+import org.dydit.kernels.NdBuffer;
 import org.dydit.diffusion.GaussianDiffusion;
 import org.dydit.diffusion.HybridLoss;
 import org.dydit.diffusion.TrainingRandom;
@@ -111,7 +111,7 @@ public final class TrainingBatch implements AutoCloseable {
     }
 
     private static FloatBuffer floats(INDArray a) {
-        return Buf.of(a).bytes().asFloatBuffer();
+        return NdBuffer.of(a).bytes().asFloatBuffer();
     }
 
     @Override

@@ -15,10 +15,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The spinning hand-off covers every index once, passes failures on, and lets concurrent and nested callers run. */
-class ParTest {
+class KernelThreadsTest {
     private static void coverOnce(int n, int minPerChunk) {
         AtomicIntegerArray hits = new AtomicIntegerArray(Math.max(n, 1));
-        Par.range(n, minPerChunk, (from, to) -> {
+        KernelThreads.range(n, minPerChunk, (from, to) -> {
             for (int i = from; i < to; i++) hits.incrementAndGet(i);
         });
         for (int i = 0; i < n; i++) assertEquals(1, hits.get(i), "index " + i + " of " + n);
@@ -34,9 +34,9 @@ class ParTest {
     @Test
     void aFailureInAnyChunkReachesTheCallerAndTheThreadsStayUsable() {
         RuntimeException boom = new IllegalStateException("chunk failed");
-        for (int failing = 0; failing < Par.threads(); failing++) {
+        for (int failing = 0; failing < KernelThreads.threads(); failing++) {
             int f = failing;
-            RuntimeException got = assertThrows(RuntimeException.class, () -> Par.range(Par.threads(), 1, (from, to) -> {
+            RuntimeException got = assertThrows(RuntimeException.class, () -> KernelThreads.range(KernelThreads.threads(), 1, (from, to) -> {
                 if (from == f) throw boom;
             }));
             assertSame(boom, got, "chunk " + f);
@@ -48,10 +48,10 @@ class ParTest {
     void nestedAndConcurrentCallersRun() throws Exception {
         // a loop inside a loop runs serially on its thread: no deadlock, every index covered
         AtomicIntegerArray hits = new AtomicIntegerArray(64 * 8);
-        Par.range(8, 1, (a, b) -> {
+        KernelThreads.range(8, 1, (a, b) -> {
             for (int i = a; i < b; i++) {
                 int row = i;
-                Par.range(64, 1, (c, d) -> {
+                KernelThreads.range(64, 1, (c, d) -> {
                     for (int j = c; j < d; j++) hits.incrementAndGet(row * 64 + j);
                 });
             }
@@ -72,17 +72,17 @@ class ParTest {
 
     @Test
     void tryEachRunsOneIndexPerThreadOrNothing() {
-        assertFalse(Par.tryEach(Par.threads() + 1, (a, b) -> { }), "more indices than threads");
-        AtomicIntegerArray hits = new AtomicIntegerArray(Par.threads());
-        assertTrue(Par.tryEach(Par.threads(), (a, b) -> {
+        assertFalse(KernelThreads.tryEach(KernelThreads.threads() + 1, (a, b) -> { }), "more indices than threads");
+        AtomicIntegerArray hits = new AtomicIntegerArray(KernelThreads.threads());
+        assertTrue(KernelThreads.tryEach(KernelThreads.threads(), (a, b) -> {
             assertEquals(a + 1, b, "one index per chunk");
             hits.incrementAndGet(a);
         }));
         for (int i = 0; i < hits.length(); i++) assertEquals(1, hits.get(i));
         boolean[] inner = new boolean[1];
-        Par.range(2, 1, (a, b) -> {
-            if (a == 0) inner[0] = Par.tryEach(1, (c, d) -> { });
+        KernelThreads.range(2, 1, (a, b) -> {
+            if (a == 0) inner[0] = KernelThreads.tryEach(1, (c, d) -> { });
         });
-        assertEquals(Par.threads() < 2, inner[0], "while a loop holds the threads, tryEach declines");
+        assertEquals(KernelThreads.threads() < 2, inner[0], "while a loop holds the threads, tryEach declines");
     }
 }

@@ -6,12 +6,12 @@ import java.nio.FloatBuffer;
 
 /**
  * The element-wise parts of an inference block, row by row over off-heap float32 buffers (bulk row copies to
- * heap, {@link Vec} arithmetic, bulk copies back). Row r of the residual stream belongs to sample r / T.
+ * heap, {@link VectorKernels} arithmetic, bulk copies back). Row r of the residual stream belongs to sample r / T.
  * A {@code rows} index list selects the token rows that SDT keeps; {@code null} means every row in order.
  * Per-sample modulation comes from the adaLN output {@code ada} (B x stride, heap) at the given column offsets.
  */
-public final class RowKernels {
-    private RowKernels() {}
+public final class InferenceKernels {
+    private InferenceKernels() {}
 
     private static int row(int[] rows, int i) {
         return rows == null ? i : rows[i];
@@ -23,7 +23,7 @@ public final class RowKernels {
      */
     public static void lnModulate(FloatBuffer x, int[] rows, int n, float[] ada, int adaStride, int shiftOff, int scaleOff,
                            int tokens, int d, FloatBuffer y) {
-        Par.range(n, 16, (i0, i1) -> {
+        KernelThreads.range(n, 16, (i0, i1) -> {
             float[] xr = new float[d], yr = new float[d], sc = new float[d], sh = new float[d];
             int lastB = -1;
             for (int i = i0; i < i1; i++) {
@@ -34,10 +34,9 @@ public final class RowKernels {
                     lastB = b;
                 }
                 x.get(r * d, xr, 0, d);
-                float mean = Vec.sum(xr, 0, d) / d;
-                float var = Vec.sumSqDev(xr, 0, d, mean) / d;
-                float rs = (float) (1.0 / Math.sqrt(var + 1e-6));
-                Vec.normModulate(xr, mean, rs, sc, sh, yr, d);
+                float mean = VectorKernels.sum(xr, 0, d) / d;
+                float rs = VectorKernels.rstd(xr, d, mean, 1e-6);
+                VectorKernels.normModulate(xr, mean, rs, sc, sh, yr, null, d);
                 y.put(i * d, yr, 0, d);
             }
         });
@@ -49,7 +48,7 @@ public final class RowKernels {
      */
     public static void gatedScatterAdd(FloatBuffer x, int[] rows, int n, FloatBuffer a, float[] bias, float[] ada,
                                 int adaStride, int gateOff, int tokens, int d) {
-        Par.range(n, 16, (i0, i1) -> {
+        KernelThreads.range(n, 16, (i0, i1) -> {
             float[] xr = new float[d], ar = new float[d], gate = new float[d];
             int lastB = -1;
             for (int i = i0; i < i1; i++) {
@@ -60,7 +59,7 @@ public final class RowKernels {
                 }
                 x.get(r * d, xr, 0, d);
                 a.get(i * d, ar, 0, d);
-                Vec.gatedAdd(xr, ar, bias, gate, d);
+                VectorKernels.gatedAdd(xr, 0, ar, 0, bias, gate, 0, d);
                 x.put(r * d, xr, 0, d);
             }
         });
@@ -68,11 +67,11 @@ public final class RowKernels {
 
     /** In place over n rows of width w: {@code f = gelu_tanh(f + bias)}. */
     public static void biasGelu(FloatBuffer f, int n, int w, float[] bias) {
-        Par.range(n, 16, (i0, i1) -> {
+        KernelThreads.range(n, 16, (i0, i1) -> {
             float[] fr = new float[w];
             for (int i = i0; i < i1; i++) {
                 f.get(i * w, fr, 0, w);
-                Vec.biasGelu(fr, 0, bias, w);
+                VectorKernels.gelu(fr, 0, bias, 0, 1f, fr, 0, w);
                 f.put(i * w, fr, 0, w);
             }
         });
@@ -100,7 +99,7 @@ public final class RowKernels {
                                     int gateOff, int tokens, int d, float[] w0t, int kp, float[] b0, float[] w2,
                                     float b2, float[] logits) {
         checkRouter(kp, b0, w2);
-        Par.range((n + 5) / 6, 8, (q0, q1) -> {
+        KernelThreads.range((n + 5) / 6, 8, (q0, q1) -> {
             // in a last block of fewer than six rows the rows past n stay zero or stale: their logits are not used
             float[] xr = new float[6 * d], ar = new float[6 * d], h = new float[6 * kp];
             for (int q = q0; q < q1; q++) {
@@ -109,7 +108,7 @@ public final class RowKernels {
                 a.get(r0 * d, ar, 0, rows * d);
                 for (int i = 0; i < rows; i++) {
                     int g = ((r0 + i) / tokens) * adaStride + gateOff;
-                    Vec.gatedAdd(xr, i * d, ar, i * d, bias, ada, g, d);
+                    VectorKernels.gatedAdd(xr, i * d, ar, i * d, bias, ada, g, d);
                 }
                 x.put(r0 * d, xr, 0, rows * d);
                 routeRows(xr, rows, r0, d, w0t, kp, b0, w2, b2, h, logits);
@@ -127,15 +126,15 @@ public final class RowKernels {
     /** Logits of up to six rows held in xr (row i at i*d), written to logits[r0 + i]; h is (6, kp) scratch. */
     private static void routeRows(float[] xr, int rows, int r0, int d, float[] w0t, int kp, float[] b0, float[] w2,
                                   float b2, float[] h, float[] logits) {
-        Vec.mm6(xr, 0, d, w0t, 0, kp, h, 0, kp, kp, d);
-        boolean vec = Vec.ON && kp % Vec.L == 0;
+        MatmulKernel.multiply(xr, 0, d, 1, w0t, 0, kp, h, 0, kp, MatmulKernel.ROWS, kp, d);
+        boolean vec = VectorKernels.ON && kp % VectorKernels.L == 0;
         for (int i = 0; i < rows; i++) {
             if (vec) {
-                FloatVector acc = FloatVector.zero(Vec.SP);
-                for (int j = 0; j < kp; j += Vec.L) {
-                    FloatVector z = FloatVector.fromArray(Vec.SP, h, i * kp + j).add(FloatVector.fromArray(Vec.SP, b0, j));
+                FloatVector acc = FloatVector.zero(VectorKernels.SP);
+                for (int j = 0; j < kp; j += VectorKernels.L) {
+                    FloatVector z = FloatVector.fromArray(VectorKernels.SP, h, i * kp + j).add(FloatVector.fromArray(VectorKernels.SP, b0, j));
                     // ReLU as compare + blend: the vector max carries Math.max's NaN and -0.0 rules and is slower
-                    acc = z.blend(0f, z.lt(0f)).fma(FloatVector.fromArray(Vec.SP, w2, j), acc);
+                    acc = z.blend(0f, z.lt(0f)).fma(FloatVector.fromArray(VectorKernels.SP, w2, j), acc);
                 }
                 logits[r0 + i] = b2 + VecMath.addLanes(acc);
             } else {
@@ -155,8 +154,8 @@ public final class RowKernels {
 
     /**
      * {@code out (n, width) = x (n, in) wt + bias} for {@code wt} (in, width) row-major on the heap; x and out have
-     * n rounded up to a multiple of 4 rows (x's padding rows zero). Parallel over column panels of wt, each panel
-     * kept in cache while all groups of four rows pass over it: the adaLN modulations, B rows against a wide weight.
+     * at least n rows. Parallel over column panels of wt, each panel
+     * kept in cache while all blocks of rows pass over it: the adaLN modulations, B rows against a wide weight.
      */
     public static void linearRows(float[] x, int n, int in, float[] wt, float[] bias, float[] out) {
         linearRows(x, n, in, new float[][]{wt}, new float[][]{bias}, new float[][]{out});
@@ -167,16 +166,16 @@ public final class RowKernels {
      * the column panels of all of them, so the kernel threads are handed work once, not once per weight.
      */
     public static void linearRows(float[] x, int n, int in, float[][] wt, float[][] bias, float[][] out) {
-        int n4 = (n + 3) / 4 * 4, panel = 4 * Vec.L;
+        int panel = 4 * VectorKernels.L;
         int[] first = new int[wt.length + 1];   // first[i]: index of weight i's first panel in the joint loop
         for (int i = 0; i < wt.length; i++) first[i + 1] = first[i] + (bias[i].length + panel - 1) / panel;
-        Par.range(first[wt.length], 4, (p0, p1) -> {
+        KernelThreads.range(first[wt.length], 4, (p0, p1) -> {
             int i = 0;
             for (int p = p0; p < p1; p++) {
                 while (p >= first[i + 1]) i++;
                 int width = bias[i].length, j0 = (p - first[i]) * panel, cols = Math.min(panel, width - j0);
                 float[] w = wt[i], o = out[i], bi = bias[i];
-                for (int r = 0; r < n4; r += 4) Vec.mm4(x, r * in, in, w, j0, width, o, r * width + j0, width, cols, in);
+                MatmulKernel.multiply(x, 0, in, 1, w, j0, width, o, j0, width, n, cols, in);
                 for (int r = 0; r < n; r++) for (int j = j0; j < j0 + cols; j++) o[r * width + j] += bi[j];
             }
         });

@@ -8,8 +8,8 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Random;
 
-/** The vector kernels against plain double loops, for widths that hit every blocking path and the scalar tails. */
-class RowKernelsTest {
+/** The dynamic engine's row kernels against plain double loops, for widths that hit every blocking path and the scalar tails. */
+class InferenceKernelsTest {
     static float[] rnd(int n, Random r) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
@@ -17,74 +17,13 @@ class RowKernelsTest {
     }
 
     @Test
-    void fourRowProductMatchesLoops() {
-        Random r = new Random(1);
-        int l = Vec.L;
-        for (int n : new int[]{l, 2 * l, 3 * l, 4 * l, 5 * l, 7 * l, 24, 5}) {
-            for (int k : new int[]{1, 7, 64}) {
-                int ais = k + 3;
-                float[] a = rnd(4 * ais + 2, r), b = rnd(k * n, r), c = new float[4 * n];
-                Vec.mm4(a, 2, ais, b, 0, n, c, 0, n, n, k);
-                double[] want = new double[4 * n];
-                for (int i = 0; i < 4; i++) for (int j = 0; j < n; j++) for (int kk = 0; kk < k; kk++) want[i * n + j] += (double) a[2 + i * ais + kk] * b[kk * n + j];
-                Approx.assertClose("mm4 n=" + n + " k=" + k, want, c, 1e-4, 1e-5);
-            }
-        }
-    }
-
-    @Test
-    void sixRowPanelProductMatchesLoops() {
-        Random r = new Random(4);
-        int l = Vec.L;
-        for (int cols : new int[]{4 * l, 8 * l, 5 * l, 4 * l + 3, 2, l + 1, 2 * l, 7 * l + 2}) {
-            for (int k : new int[]{1, 9, 64}) {
-                int ais = k + 2, ldb = cols + 5, ldc = cols + 7, bOff = 3, cOff = 4;
-                float[] a = rnd(6 * ais + 1, r), b = rnd(bOff + k * ldb, r), c = new float[cOff + 6 * ldc];
-                java.util.Arrays.fill(c, Float.NaN);
-                Vec.mm6(a, 1, ais, b, bOff, ldb, c, cOff, ldc, cols, k);
-                double[] want = new double[6 * cols];
-                float[] got = new float[6 * cols];
-                for (int i = 0; i < 6; i++) {
-                    for (int j = 0; j < cols; j++) {
-                        for (int kk = 0; kk < k; kk++) want[i * cols + j] += (double) a[1 + i * ais + kk] * b[bOff + kk * ldb + j];
-                        got[i * cols + j] = c[cOff + i * ldc + j];
-                    }
-                }
-                Approx.assertClose("mm6 cols=" + cols + " k=" + k, want, got, 1e-4, 1e-5);
-                // outside the panel nothing is written
-                for (int i = 0; i < 6; i++) for (int j = cols; j < ldc && cOff + i * ldc + j < c.length; j++) {
-                    if (!Float.isNaN(c[cOff + i * ldc + j])) throw new AssertionError("mm6 wrote outside its panel at row " + i + " col " + j);
-                }
-            }
-        }
-    }
-
-    @Test
-    void fourRowPanelProductMatchesLoops() {
-        Random r = new Random(5);
-        int l = Vec.L;
-        for (int cols : new int[]{4 * l, 3 * l, l + 5, 3}) {
-            int k = 17, ais = k + 1, ldb = cols + 2, ldc = cols + 3;
-            float[] a = rnd(4 * ais, r), b = rnd(2 + k * ldb, r), c = new float[1 + 4 * ldc];
-            Vec.mm4(a, 0, ais, b, 2, ldb, c, 1, ldc, cols, k);
-            double[] want = new double[4 * cols];
-            float[] got = new float[4 * cols];
-            for (int i = 0; i < 4; i++) for (int j = 0; j < cols; j++) {
-                for (int kk = 0; kk < k; kk++) want[i * cols + j] += (double) a[i * ais + kk] * b[2 + kk * ldb + j];
-                got[i * cols + j] = c[1 + i * ldc + j];
-            }
-            Approx.assertClose("mm4 panel cols=" + cols, want, got, 1e-4, 1e-5);
-        }
-    }
-
-    @Test
     void linearRowsMatchesLoops() {
         Random r = new Random(6);
         for (int n : new int[]{1, 4, 6}) {
-            int in = 40, width = 5 * Vec.L + 3, n4 = (n + 3) / 4 * 4;
+            int in = 40, width = 5 * VectorKernels.L + 3, n4 = (n + 3) / 4 * 4;
             float[] x = new float[n4 * in], xr = rnd(n * in, r), wt = rnd(in * width, r), bias = rnd(width, r), out = new float[n4 * width];
             System.arraycopy(xr, 0, x, 0, xr.length);
-            RowKernels.linearRows(x, n, in, wt, bias, out);
+            InferenceKernels.linearRows(x, n, in, wt, bias, out);
             double[] want = new double[n * width];
             float[] got = new float[n * width];
             for (int i = 0; i < n; i++) for (int j = 0; j < width; j++) {
@@ -101,13 +40,13 @@ class RowKernelsTest {
     void tokenRouterMatchesLoops() {
         Random r = new Random(2);
         for (int d : new int[]{32, 384, 40}) {
-            int k = d / 16 == 0 ? 1 : d / 16, kp = (k + Vec.L - 1) / Vec.L * Vec.L, n = 13;
+            int k = d / 16 == 0 ? 1 : d / 16, kp = (k + VectorKernels.L - 1) / VectorKernels.L * VectorKernels.L, n = 13;
             float[] x = rnd(n * d, r), w0 = rnd(k * d, r), b0 = rnd(k, r), w2 = rnd(k, r), logits = new float[n];
             FloatBuffer xb = ByteBuffer.allocateDirect(4 * x.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
             xb.put(0, x);
             // zero gates leave the rows as they are: the pass computes the router alone
-            RowKernels.gatedAddTokenRouter(xb, n, direct(new float[n * d]), new float[d], new float[6 * d], 6 * d, 2 * d, n, d,
-                    RowKernels.transposePadded(w0, k, d, kp), kp, java.util.Arrays.copyOf(b0, kp),
+            InferenceKernels.gatedAddTokenRouter(xb, n, direct(new float[n * d]), new float[d], new float[6 * d], 6 * d, 2 * d, n, d,
+                    InferenceKernels.transposePadded(w0, k, d, kp), kp, java.util.Arrays.copyOf(b0, kp),
                     java.util.Arrays.copyOf(w2, kp), 0.3f, logits);
             double[] want = new double[n];
             for (int i = 0; i < n; i++) {
@@ -128,7 +67,7 @@ class RowKernelsTest {
     void linearRowsOverSeveralWeightsEqualsOneAtATime() {
         Random r = new Random(7);
         int n = 5, in = 24, n4 = 8;
-        int[] widths = {3 * Vec.L, 5 * Vec.L + 3, 7, 9 * Vec.L};
+        int[] widths = {3 * VectorKernels.L, 5 * VectorKernels.L + 3, 7, 9 * VectorKernels.L};
         float[] x = new float[n4 * in];
         System.arraycopy(rnd(n * in, r), 0, x, 0, n * in);
         float[][] wt = new float[widths.length][], bias = new float[widths.length][], out = new float[widths.length][];
@@ -137,10 +76,10 @@ class RowKernelsTest {
             bias[i] = rnd(widths[i], r);
             out[i] = new float[n4 * widths[i]];
         }
-        RowKernels.linearRows(x, n, in, wt, bias, out);
+        InferenceKernels.linearRows(x, n, in, wt, bias, out);
         for (int i = 0; i < widths.length; i++) {
             float[] one = new float[n4 * widths[i]];
-            RowKernels.linearRows(x, n, in, new float[][]{wt[i]}, new float[][]{bias[i]}, new float[][]{one});
+            InferenceKernels.linearRows(x, n, in, new float[][]{wt[i]}, new float[][]{bias[i]}, new float[][]{one});
             org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOf(one, n * widths[i]),
                     java.util.Arrays.copyOf(out[i], n * widths[i]), "weight " + i + " of width " + widths[i]);
         }
@@ -151,16 +90,16 @@ class RowKernelsTest {
     void fusedAttentionResidualAndRouterEqualTwoPasses() {
         Random r = new Random(4);
         for (int d : new int[]{384, 40}) {
-            int tokens = 7, batch = 3, n = tokens * batch, k = Math.max(1, d / 16), kp = (k + Vec.L - 1) / Vec.L * Vec.L;
+            int tokens = 7, batch = 3, n = tokens * batch, k = Math.max(1, d / 16), kp = (k + VectorKernels.L - 1) / VectorKernels.L * VectorKernels.L;
             float[] x = rnd(n * d, r), a = rnd(n * d, r), bias = rnd(d, r), ada = rnd(batch * 6 * d, r);
-            float[] w0t = RowKernels.transposePadded(rnd(k * d, r), k, d, kp);
+            float[] w0t = InferenceKernels.transposePadded(rnd(k * d, r), k, d, kp);
             float[] b0 = java.util.Arrays.copyOf(rnd(k, r), kp), w2 = java.util.Arrays.copyOf(rnd(k, r), kp);
             FloatBuffer x1 = direct(x), x2 = direct(x), ab = direct(a);
             float[] want = new float[n], got = new float[n];
-            RowKernels.gatedScatterAdd(x1, null, n, ab, bias, ada, 6 * d, 2 * d, tokens, d);
-            RowKernels.gatedAddTokenRouter(x1, n, ab, bias, new float[batch * 6 * d], 6 * d, 2 * d, tokens, d,
+            InferenceKernels.gatedScatterAdd(x1, null, n, ab, bias, ada, 6 * d, 2 * d, tokens, d);
+            InferenceKernels.gatedAddTokenRouter(x1, n, ab, bias, new float[batch * 6 * d], 6 * d, 2 * d, tokens, d,
                     w0t, kp, b0, w2, -0.2f, want);   // zero gates: the router alone on the updated rows
-            RowKernels.gatedAddTokenRouter(x2, n, ab, bias, ada, 6 * d, 2 * d, tokens, d, w0t, kp, b0, w2, -0.2f, got);
+            InferenceKernels.gatedAddTokenRouter(x2, n, ab, bias, ada, 6 * d, 2 * d, tokens, d, w0t, kp, b0, w2, -0.2f, got);
             float[] xw = new float[n * d], xg = new float[n * d];
             x1.get(0, xw);
             x2.get(0, xg);
@@ -179,10 +118,9 @@ class RowKernelsTest {
     @Test
     void rowPrimitivesMatchLoops() {
         Random r = new Random(3);
-        for (int n : new int[]{3, Vec.L, 3 * Vec.L + 5}) {
+        for (int n : new int[]{3, VectorKernels.L, 3 * VectorKernels.L + 5}) {
             float[] s = rnd(n, r), s2 = s.clone();
-            float sumE = Vec.expShifted(s2, 0, n);
-            for (int i = 0; i < n; i++) s2[i] /= sumE;
+            VectorKernels.softmax(s2, 0, n);
             double m = Double.NEGATIVE_INFINITY, sum = 0;
             for (float v : s) m = Math.max(m, v);
             double[] want = new double[n];
@@ -190,7 +128,7 @@ class RowKernelsTest {
             for (int i = 0; i < n; i++) want[i] /= sum;
             Approx.assertClose("softmax " + n, want, s2, 1e-6, 1e-5);
             float[] f = rnd(n, r), bias = rnd(n, r), g = f.clone();
-            Vec.biasGelu(g, 0, bias, n);
+            VectorKernels.gelu(g, 0, bias, 0, 1f, g, 0, n);
             double[] gw = new double[n];
             for (int i = 0; i < n; i++) {
                 double x = f[i] + bias[i];

@@ -11,15 +11,15 @@ import java.nio.FloatBuffer;
 
 /**
  * Element access to the off-heap memory of a contiguous ND4J array, so that fused element-wise kernels run as
- * plain Java loops over the array in place (no copies, no ND4J op dispatch). Kernels are written once against
+ * plain Java loops over the array in place (no copies, no ND4J op dispatch). TrainingKernels are written once against
  * this class in double arithmetic; float32 arrays (training) and float64 arrays (gradient checks) share them.
  * Hot float32 kernels additionally use {@link #bytes()} with the Vector API.
  */
-public abstract class Buf {
+public abstract class NdBuffer {
     /** Number of elements. */
     public final int n;
 
-    Buf(int n) {
+    NdBuffer(int n) {
         this.n = n;
     }
 
@@ -55,7 +55,7 @@ public abstract class Buf {
     public abstract boolean isFloat();
 
     /** A view of {@code a}'s elements in row-major order; {@code a} must be contiguous and C-ordered. */
-    public static Buf of(INDArray a) {
+    public static NdBuffer of(INDArray a) {
         if (a.length() > Integer.MAX_VALUE) throw new IllegalArgumentException("array too large for a kernel: " + a.length());
         if (a.length() > 1 && (a.elementWiseStride() != 1 || (a.rank() > 1 && a.ordering() != 'c' && !a.isVector()))) {
             throw new IllegalArgumentException("kernel needs a contiguous C-order array, got shape "
@@ -72,7 +72,7 @@ public abstract class Buf {
         throw new IllegalArgumentException("kernels support FLOAT and DOUBLE, got " + t);
     }
 
-    static final class F extends Buf {
+    static final class F extends NdBuffer {
         final FloatBuffer b;
         final ByteBuffer bb;
 
@@ -102,7 +102,7 @@ public abstract class Buf {
         }
     }
 
-    static final class D extends Buf {
+    static final class D extends NdBuffer {
         final DoubleBuffer b;
         final ByteBuffer bb;
 

@@ -14,8 +14,8 @@ import java.util.concurrent.locks.LockSupport;
  * spins for completion. One caller at a time uses the workers; a concurrent or nested call runs its loop serially
  * on its own thread, so callers never wait on each other and never deadlock.
  */
-public final class Par {
-    private Par() {}
+public final class KernelThreads {
+    private KernelThreads() {}
 
     public interface Body {
         void run(int from, int to);

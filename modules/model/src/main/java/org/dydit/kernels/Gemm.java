@@ -10,8 +10,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * the backend's peak (oneDNN); allocating products ({@code mmul}) are 5-25x slower, and F-order outputs about
  * half as fast on this machine (measured: 330-360 vs 175-185 GFLOP/s for 2048x384x1536).
  */
-public final class Mm {
-    private Mm() {}
+public final class Gemm {
+    private Gemm() {}
 
     /** c = op(a) op(b) + beta c. */
     public static void gemm(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, double beta) {

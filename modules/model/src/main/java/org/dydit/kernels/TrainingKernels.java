@@ -1,7 +1,12 @@
 package org.dydit.kernels;
 
+import java.nio.FloatBuffer;
+
 /**
- * The fused element-wise parts of a DiT block, forward and backward, as loops over {@link Buf}s.
+ * The fused element-wise parts of a DiT block in the training engine, forward and backward, over {@link NdBuffer}s.
+ * float32 arrays (training) stage their rows in heap arrays and run the row primitives of {@link VectorKernels};
+ * float64 arrays (the gradient checks) run the same functions as plain double loops, the reference the float32
+ * path is tested against.
  *
  * <p>Layouts: activations are row-major (M = B*T rows, width D); row r belongs to sample {@code r / T}.
  * Per-sample modulation comes from the adaLN output {@code ada} (B, stride) whose chunks start at the given
@@ -12,25 +17,26 @@ package org.dydit.kernels;
  * <p>Reductions over tokens (bias-free per-sample sums for shift, scale, gate and mask gradients) are done per
  * sample by one thread, so results do not depend on the thread count: a training step is reproducible bit for bit.
  */
-public final class Kernels {
-    private Kernels() {}
-
-    static final double GELU_C = Math.sqrt(2.0 / Math.PI);
-    static final double GELU_A = 0.044715;
+public final class TrainingKernels {
+    private TrainingKernels() {}
 
     // ---------------------------------------------------------------- LayerNorm (no affine) + modulate
-    // Kernels below move whole rows between the ND4J buffer and heap double[] (bulk copies), so the arithmetic
-    // runs on plain arrays that the JIT vectorises; element-wise buffer access is ~10x slower here.
+    // TrainingKernels move whole rows between the ND4J buffer and heap arrays (bulk copies), so the arithmetic runs on plain
+    // arrays; element-wise buffer access is ~10x slower here.
+
+    private static FloatBuffer floats(NdBuffer b) {
+        return b.bytes().asFloatBuffer();
+    }
 
     /** xhat = LN(x), rstd per row, y = xhat * (1 + scale[b]) + shift[b]. */
-    public static void lnModulate(Buf x, Buf xhat, Buf rstd, Buf ada, int adaStride, int shiftOff, int scaleOff,
-                                  Buf y, int tokens, int d, double eps) {
-        if (x.isFloat() && VecKernels.AVAILABLE && d % VecKernels.lanes() == 0) {
-            VecKernels.lnModulate(x, xhat, rstd, ada, adaStride, shiftOff, scaleOff, y, tokens, d, eps);
+    public static void lnModulate(NdBuffer x, NdBuffer xhat, NdBuffer rstd, NdBuffer ada, int adaStride, int shiftOff, int scaleOff,
+                                  NdBuffer y, int tokens, int d, double eps) {
+        if (x.isFloat()) {
+            lnModulate32(x, xhat, rstd, ada, adaStride, shiftOff, scaleOff, y, tokens, d, eps);
             return;
         }
         int rows = x.n / d;
-        Par.range(rows, 8, (r0, r1) -> {
+        KernelThreads.range(rows, 8, (r0, r1) -> {
             double[] xr = new double[d], sc = new double[d], sh = new double[d], out = new double[d];
             int lastB = -1;
             for (int r = r0; r < r1; r++) {
@@ -64,14 +70,14 @@ public final class Kernels {
      * Backward of {@link #lnModulate}: writes d shift and d scale into {@code dAda} and adds the input gradient
      * to {@code dx} (which already holds the residual path's gradient).
      */
-    public static void lnModulateBackward(Buf dy, Buf xhat, Buf rstd, Buf ada, int adaStride, int shiftOff,
-                                          int scaleOff, Buf dAda, Buf dx, int tokens, int d) {
-        if (dy.isFloat() && VecKernels.AVAILABLE && d % VecKernels.lanes() == 0) {
-            VecKernels.lnModulateBackward(dy, xhat, rstd, ada, adaStride, shiftOff, scaleOff, dAda, dx, tokens, d);
+    public static void lnModulateBackward(NdBuffer dy, NdBuffer xhat, NdBuffer rstd, NdBuffer ada, int adaStride, int shiftOff,
+                                          int scaleOff, NdBuffer dAda, NdBuffer dx, int tokens, int d) {
+        if (dy.isFloat()) {
+            lnModulateBackward32(dy, xhat, rstd, ada, adaStride, shiftOff, scaleOff, dAda, dx, tokens, d);
             return;
         }
         int samples = dy.n / d / tokens;
-        Par.range(samples, 1, (b0, b1) -> {
+        KernelThreads.range(samples, 1, (b0, b1) -> {
             double[] dShift = new double[d], dScale = new double[d], g = new double[d];
             double[] dyr = new double[d], hr = new double[d], dxr = new double[d], dh = new double[d];
             for (int b = b0; b < b1; b++) {
@@ -112,10 +118,10 @@ public final class Kernels {
      * {@code a += bias} (kept: the gate's gradient needs it), then
      * {@code out = x + gate[b] * tok[r] * a}. {@code out} may be {@code x}.
      */
-    public static void gatedResidual(Buf x, Buf a, Buf bias, Buf ada, int adaStride, int gateOff, Buf tokMask,
-                                     Buf out, int tokens, int d) {
+    public static void gatedResidual(NdBuffer x, NdBuffer a, NdBuffer bias, NdBuffer ada, int adaStride, int gateOff, NdBuffer tokMask,
+                                     NdBuffer out, int tokens, int d) {
         int rows = x.n / d;
-        Par.range(rows, 8, (r0, r1) -> {
+        KernelThreads.range(rows, 8, (r0, r1) -> {
             double[] xr = new double[d], ar = new double[d], gate = new double[d], br = new double[d];
             if (bias != null) bias.read(0, br, 0, d);
             int lastB = -1;
@@ -139,10 +145,10 @@ public final class Kernels {
     }
 
     /** Backward of {@link #gatedResidual} for the branch: da, d gate (into dAda), d tok (per row). */
-    public static void gatedResidualBackward(Buf dOut, Buf a, Buf ada, int adaStride, int gateOff, Buf tokMask,
-                                             Buf da, Buf dAda, Buf dTok, int tokens, int d) {
+    public static void gatedResidualBackward(NdBuffer dOut, NdBuffer a, NdBuffer ada, int adaStride, int gateOff, NdBuffer tokMask,
+                                             NdBuffer da, NdBuffer dAda, NdBuffer dTok, int tokens, int d) {
         int samples = dOut.n / d / tokens;
-        Par.range(samples, 1, (b0, b1) -> {
+        KernelThreads.range(samples, 1, (b0, b1) -> {
             double[] dGate = new double[d], gate = new double[d], go = new double[d], ar = new double[d], dar = new double[d];
             for (int b = b0; b < b1; b++) {
                 java.util.Arrays.fill(dGate, 0);
@@ -170,24 +176,15 @@ public final class Kernels {
 
     // ---------------------------------------------------------------- GELU (tanh form) with channel-group mask
 
-    static double gelu(double x) {
-        return 0.5 * x * (1 + Math.tanh(GELU_C * (x + GELU_A * x * x * x)));
-    }
-
-    static double geluGrad(double x) {
-        double th = Math.tanh(GELU_C * (x + GELU_A * x * x * x));
-        return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * GELU_C * (1 + 3 * GELU_A * x * x);
-    }
-
     /** {@code f += bias} (kept), then {@code g = gelu(m * f)} with m the channel-group mask of the row's sample. */
-    public static void gelu(Buf f, Buf bias, Buf chanMask, int groups, Buf g, int tokens, int width) {
-        if (f.isFloat() && VecKernels.AVAILABLE) {
-            VecKernels.gelu(f, bias, chanMask, groups, g, tokens, width);
+    public static void gelu(NdBuffer f, NdBuffer bias, NdBuffer chanMask, int groups, NdBuffer g, int tokens, int width) {
+        if (f.isFloat()) {
+            gelu32(f, bias, chanMask, groups, g, tokens, width);
             return;
         }
         int rows = f.n / width;
         int gs = width / groups;
-        Par.range(rows, 8, (r0, r1) -> {
+        KernelThreads.range(rows, 8, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int base = r * width;
                 int b = r / tokens;
@@ -198,21 +195,21 @@ public final class Kernels {
                         f.set(base + j, v);
                     }
                     double m = chanMask == null ? 1 : chanMask.get(b * groups + j / gs);
-                    g.set(base + j, gelu(m * v));
+                    g.set(base + j, VectorKernels.gelu(m * v));
                 }
             }
         });
     }
 
     /** In place: {@code dg <- m * gelu'(m f) * dg}; d mask per (sample, group) into {@code dChan} when non-null. */
-    public static void geluBackward(Buf f, Buf chanMask, int groups, Buf dg, Buf dChan, int tokens, int width) {
-        if (f.isFloat() && VecKernels.AVAILABLE) {
-            VecKernels.geluBackward(f, chanMask, groups, dg, dChan, tokens, width);
+    public static void geluBackward(NdBuffer f, NdBuffer chanMask, int groups, NdBuffer dg, NdBuffer dChan, int tokens, int width) {
+        if (f.isFloat()) {
+            geluBackward32(f, chanMask, groups, dg, dChan, tokens, width);
             return;
         }
         int samples = f.n / width / tokens;
         int gs = width / groups;
-        Par.range(samples, 1, (b0, b1) -> {
+        KernelThreads.range(samples, 1, (b0, b1) -> {
             double[] acc = new double[groups];
             for (int b = b0; b < b1; b++) {
                 java.util.Arrays.fill(acc, 0);
@@ -221,7 +218,7 @@ public final class Kernels {
                     for (int j = 0; j < width; j++) {
                         double v = f.get(base + j);
                         double m = chanMask == null ? 1 : chanMask.get(b * groups + j / gs);
-                        double dpre = dg.get(base + j) * geluGrad(m * v);
+                        double dpre = dg.get(base + j) * VectorKernels.geluGrad(m * v);
                         acc[j / gs] += dpre * v;
                         dg.set(base + j, m * dpre);
                     }
@@ -234,13 +231,21 @@ public final class Kernels {
     // ---------------------------------------------------------------- softmax over the last axis
 
     /** Row-wise softmax in place, rows of length {@code len}. */
-    public static void softmaxRows(Buf s, int len) {
-        if (s.isFloat() && VecKernels.AVAILABLE) {
-            VecKernels.softmaxRows(s, len);
+    public static void softmaxRows(NdBuffer s, int len) {
+        if (s.isFloat()) {
+            FloatBuffer sb = floats(s);
+            KernelThreads.range(s.n / len, 16, (r0, r1) -> {
+                float[] row = new float[len];
+                for (int r = r0; r < r1; r++) {
+                    sb.get(r * len, row, 0, len);
+                    VectorKernels.softmax(row, 0, len);
+                    sb.put(r * len, row, 0, len);
+                }
+            });
             return;
         }
         int rows = s.n / len;
-        Par.range(rows, 16, (r0, r1) -> {
+        KernelThreads.range(rows, 16, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int base = r * len;
                 double mx = Double.NEGATIVE_INFINITY;
@@ -258,13 +263,22 @@ public final class Kernels {
     }
 
     /** In place: {@code dp <- p * (dp - sum(dp * p))} per row (the softmax Jacobian-vector product). */
-    public static void softmaxBackward(Buf p, Buf dp, int len) {
-        if (p.isFloat() && VecKernels.AVAILABLE) {
-            VecKernels.softmaxBackward(p, dp, len);
+    public static void softmaxBackward(NdBuffer p, NdBuffer dp, int len) {
+        if (p.isFloat()) {
+            FloatBuffer pb = floats(p), db = floats(dp);
+            KernelThreads.range(p.n / len, 16, (r0, r1) -> {
+                float[] pr = new float[len], dr = new float[len];
+                for (int r = r0; r < r1; r++) {
+                    pb.get(r * len, pr, 0, len);
+                    db.get(r * len, dr, 0, len);
+                    VectorKernels.softmaxBackward(pr, dr, 0, len);
+                    db.put(r * len, dr, 0, len);
+                }
+            });
             return;
         }
         int rows = p.n / len;
-        Par.range(rows, 16, (r0, r1) -> {
+        KernelThreads.range(rows, 16, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int base = r * len;
                 double dot = 0;
@@ -280,10 +294,10 @@ public final class Kernels {
      * Splits the fused projection {@code qkv} (M, 3D) plus {@code bias} (3D) into head-major Q, K, V
      * (B*H, T, hd); Q is multiplied by {@code qScale} (hd^-1/2) here so the score gemm needs no extra pass.
      */
-    public static void splitHeads(Buf qkv, Buf bias, Buf q, Buf k, Buf v, double qScale, int tokens, int heads, int hd) {
+    public static void splitHeads(NdBuffer qkv, NdBuffer bias, NdBuffer q, NdBuffer k, NdBuffer v, double qScale, int tokens, int heads, int hd) {
         int d = heads * hd;
         int rows = qkv.n / (3 * d);
-        Par.range(rows, 8, (r0, r1) -> {
+        KernelThreads.range(rows, 8, (r0, r1) -> {
             double[] row = new double[3 * d], br = new double[3 * d];
             if (bias != null) bias.read(0, br, 0, 3 * d);
             for (int r = r0; r < r1; r++) {
@@ -302,10 +316,10 @@ public final class Kernels {
     }
 
     /** Concatenates head outputs (B*H, T, hd) into (M, D), scaling head h of sample b by headMask[b, h]. */
-    public static void mergeHeads(Buf oh, Buf headMask, Buf o, int tokens, int heads, int hd) {
+    public static void mergeHeads(NdBuffer oh, NdBuffer headMask, NdBuffer o, int tokens, int heads, int hd) {
         int d = heads * hd;
         int rows = o.n / d;
-        Par.range(rows, 8, (r0, r1) -> {
+        KernelThreads.range(rows, 8, (r0, r1) -> {
             double[] row = new double[d];
             for (int r = r0; r < r1; r++) {
                 int b = r / tokens, t = r % tokens;
@@ -322,10 +336,10 @@ public final class Kernels {
     }
 
     /** Backward of {@link #mergeHeads}: d oh = mask * split(dO); d mask[b,h] = sum split(dO) * oh. */
-    public static void mergeHeadsBackward(Buf dO, Buf oh, Buf headMask, Buf dOh, Buf dHead, int tokens, int heads, int hd) {
+    public static void mergeHeadsBackward(NdBuffer dO, NdBuffer oh, NdBuffer headMask, NdBuffer dOh, NdBuffer dHead, int tokens, int heads, int hd) {
         int d = heads * hd;
         int samples = dO.n / d / tokens;
-        Par.range(samples, 1, (b0, b1) -> {
+        KernelThreads.range(samples, 1, (b0, b1) -> {
             double[] g = new double[hd], o = new double[hd];
             for (int b = b0; b < b1; b++) {
                 for (int h = 0; h < heads; h++) {
@@ -348,10 +362,10 @@ public final class Kernels {
     }
 
     /** Backward of {@link #splitHeads}: d Q (times qScale), d K, d V back into the fused (M, 3D) layout. */
-    public static void mergeQkvGrad(Buf dq, Buf dk, Buf dv, double qScale, Buf dqkv, int tokens, int heads, int hd) {
+    public static void mergeQkvGrad(NdBuffer dq, NdBuffer dk, NdBuffer dv, double qScale, NdBuffer dqkv, int tokens, int heads, int hd) {
         int d = heads * hd;
         int rows = dqkv.n / (3 * d);
-        Par.range(rows, 8, (r0, r1) -> {
+        KernelThreads.range(rows, 8, (r0, r1) -> {
             double[] row = new double[3 * d];
             for (int r = r0; r < r1; r++) {
                 int b = r / tokens, t = r % tokens;
@@ -370,7 +384,7 @@ public final class Kernels {
     // ---------------------------------------------------------------- small helpers
 
     /** out = x * sigmoid(x). */
-    public static void silu(Buf x, Buf out) {
+    public static void silu(NdBuffer x, NdBuffer out) {
         for (int i = 0; i < x.n; i++) {
             double v = x.get(i);
             out.set(i, v / (1 + Math.exp(-v)));
@@ -378,7 +392,7 @@ public final class Kernels {
     }
 
     /** dx (+)= dOut * silu'(x); accumulates when {@code accumulate}. */
-    public static void siluBackward(Buf x, Buf dOut, Buf dx, boolean accumulate) {
+    public static void siluBackward(NdBuffer x, NdBuffer dOut, NdBuffer dx, boolean accumulate) {
         for (int i = 0; i < x.n; i++) {
             double v = x.get(i);
             double s = 1 / (1 + Math.exp(-v));
@@ -389,10 +403,10 @@ public final class Kernels {
     }
 
     /** y[r, :] += bias for every row. */
-    public static void addRowBias(Buf y, Buf bias) {
+    public static void addRowBias(NdBuffer y, NdBuffer bias) {
         int w = bias.n;
         int rows = y.n / w;
-        Par.range(rows, 64, (r0, r1) -> {
+        KernelThreads.range(rows, 64, (r0, r1) -> {
             double[] br = new double[w], row = new double[w];
             bias.read(0, br, 0, w);
             for (int r = r0; r < r1; r++) {
@@ -407,12 +421,12 @@ public final class Kernels {
     private static final int SUM_BLOCKS = 16;
 
     /** out[j] = sum over rows of y[r, j] (bias gradients), in a fixed order. */
-    public static void columnSums(Buf y, Buf out) {
+    public static void columnSums(NdBuffer y, NdBuffer out) {
         int w = out.n;
         int rows = y.n / w;
         int blocks = Math.max(1, Math.min(SUM_BLOCKS, rows));
         double[][] part = new double[blocks][w];
-        Par.range(blocks, 1, (c0, c1) -> {
+        KernelThreads.range(blocks, 1, (c0, c1) -> {
             double[] row = new double[w];
             for (int c = c0; c < c1; c++) {
                 double[] acc = part[c];
@@ -426,5 +440,113 @@ public final class Kernels {
         double[] total = part[0];
         for (int c = 1; c < blocks; c++) for (int j = 0; j < w; j++) total[j] += part[c][j];
         out.write(0, total, 0, w);
+    }
+
+    // ---------------------------------------------------------------- the float32 paths
+
+    private static void lnModulate32(NdBuffer x, NdBuffer xhat, NdBuffer rstd, NdBuffer ada, int adaStride, int shiftOff, int scaleOff,
+                                     NdBuffer y, int tokens, int d, double eps) {
+        FloatBuffer xb = floats(x), hb = floats(xhat), yb = floats(y), ab = floats(ada);
+        KernelThreads.range(x.n / d, 8, (r0, r1) -> {
+            float[] xr = new float[d], hr = new float[d], yr = new float[d], sc = new float[d], sh = new float[d];
+            int lastB = -1;
+            for (int r = r0; r < r1; r++) {
+                int b = r / tokens;
+                if (b != lastB) {
+                    scale1(ab, b * adaStride + scaleOff, sc);
+                    ab.get(b * adaStride + shiftOff, sh, 0, d);
+                    lastB = b;
+                }
+                xb.get(r * d, xr, 0, d);
+                float mean = VectorKernels.sum(xr, 0, d) / d;
+                float rs = VectorKernels.rstd(xr, d, mean, eps);
+                VectorKernels.normModulate(xr, mean, rs, sc, sh, yr, hr, d);
+                hb.put(r * d, hr, 0, d);
+                yb.put(r * d, yr, 0, d);
+                rstd.set(r, rs);
+            }
+        });
+    }
+
+    /** {@code dst = 1 + ada[off .. off + dst.length)}. */
+    private static void scale1(FloatBuffer ada, int off, float[] dst) {
+        ada.get(off, dst, 0, dst.length);
+        for (int j = 0; j < dst.length; j++) dst[j] += 1f;
+    }
+
+    private static void lnModulateBackward32(NdBuffer dy, NdBuffer xhat, NdBuffer rstd, NdBuffer ada, int adaStride, int shiftOff,
+                                             int scaleOff, NdBuffer dAda, NdBuffer dx, int tokens, int d) {
+        FloatBuffer yb = floats(dy), hb = floats(xhat), ab = floats(ada), db = floats(dAda), xb = floats(dx);
+        KernelThreads.range(dy.n / d / tokens, 1, (b0, b1) -> {
+            float[] dShift = new float[d], dScale = new float[d], g = new float[d];
+            float[] dyr = new float[d], hr = new float[d], dxr = new float[d];
+            for (int b = b0; b < b1; b++) {
+                java.util.Arrays.fill(dShift, 0);
+                java.util.Arrays.fill(dScale, 0);
+                scale1(ab, b * adaStride + scaleOff, g);
+                for (int t = 0; t < tokens; t++) {
+                    int r = b * tokens + t;
+                    yb.get(r * d, dyr, 0, d);
+                    hb.get(r * d, hr, 0, d);
+                    xb.get(r * d, dxr, 0, d);
+                    VectorKernels.normModulateBackward(dyr, hr, g, (float) rstd.get(r), dShift, dScale, dxr, d);
+                    xb.put(r * d, dxr, 0, d);
+                }
+                db.put(b * adaStride + shiftOff, dShift, 0, d);
+                db.put(b * adaStride + scaleOff, dScale, 0, d);
+            }
+        });
+    }
+
+    private static void gelu32(NdBuffer f, NdBuffer bias, NdBuffer chanMask, int groups, NdBuffer g, int tokens, int width) {
+        FloatBuffer fb = floats(f), gb = floats(g);
+        float[] br = bias == null ? null : new float[width];
+        if (br != null) floats(bias).get(0, br, 0, width);
+        int gs = width / groups;
+        KernelThreads.range(f.n / width, 8, (r0, r1) -> {
+            float[] fr = new float[width], gr = new float[width];
+            for (int r = r0; r < r1; r++) {
+                int b = r / tokens;
+                fb.get(r * width, fr, 0, width);
+                for (int k = 0; k < groups; k++) {
+                    float m = chanMask == null ? 1f : (float) chanMask.get(b * groups + k);
+                    VectorKernels.gelu(fr, k * gs, br, k * gs, m, gr, k * gs, gs);
+                }
+                if (br != null) fb.put(r * width, fr, 0, width);
+                gb.put(r * width, gr, 0, width);
+            }
+        });
+    }
+
+    /**
+     * Per-row partial sums of d mask first (rows run in parallel), then summed per sample in token order, so the
+     * bits do not depend on the thread count.
+     */
+    private static void geluBackward32(NdBuffer f, NdBuffer chanMask, int groups, NdBuffer dg, NdBuffer dChan, int tokens, int width) {
+        FloatBuffer fb = floats(f), db = floats(dg);
+        int rows = f.n / width, gs = width / groups;
+        double[] part = dChan == null ? null : new double[rows * groups];
+        KernelThreads.range(rows, 8, (r0, r1) -> {
+            float[] fr = new float[width], dr = new float[width];
+            for (int r = r0; r < r1; r++) {
+                int b = r / tokens;
+                fb.get(r * width, fr, 0, width);
+                db.get(r * width, dr, 0, width);
+                for (int k = 0; k < groups; k++) {
+                    float m = chanMask == null ? 1f : (float) chanMask.get(b * groups + k);
+                    float s = VectorKernels.geluBackward(fr, k * gs, m, dr, k * gs, gs);
+                    if (part != null) part[r * groups + k] = s;
+                }
+                db.put(r * width, dr, 0, width);
+            }
+        });
+        if (part == null) return;
+        for (int b = 0; b < rows / tokens; b++) {
+            for (int k = 0; k < groups; k++) {
+                double s = 0;
+                for (int t = 0; t < tokens; t++) s += part[(b * tokens + t) * groups + k];
+                dChan.set(b * groups + k, s);
+            }
+        }
     }
 }
