@@ -3,6 +3,7 @@ package org.dydit.dynamic;
 import org.dydit.kernels.InferenceKernels;
 import org.dydit.kernels.SplitMatmul;
 import org.dydit.kernels.VectorKernels;
+import org.dydit.routing.TokenRouter;
 import org.dydit.diffusion.DenoiseModel;
 import org.dydit.kernels.NdBuffer;
 import org.dydit.engine.PatchLayout;
@@ -55,11 +56,10 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
     private final WidthSlices slices;
     private final DiTFlops flops;
     private final float[] pos;
-    private final int tokens, d, routerHidden, routerPad;
-    private final float[][] routerT;   // token routers' first layers, transposed and padded for the kernel
+    private final int tokens, d, routerHidden;
+    private final TokenRouter.Packed[] tokenRouters;
     // per-layer tensors looked up once (the forward runs per sampling step; no key strings built there)
-    private final float[][] adaWt, adaB, projB, fc2B, router0B, router2W;
-    private final float[] router2B;
+    private final float[][] adaWt, adaB, projB, fc2B;
     private final SplitMatmul matmul = new SplitMatmul();
     private Buffers buf;
     private ForwardStats last;
@@ -83,16 +83,12 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
         this.tokens = cfg.tokens();
         this.d = cfg.hiddenSize();
         this.routerHidden = cfg.dynamic() ? DiTKeys.tokenRouterHidden(cfg) : 0;
-        this.routerPad = (routerHidden + VectorKernels.L - 1) / VectorKernels.L * VectorKernels.L;
         int depth = cfg.depth();
-        this.routerT = new float[depth][];
+        this.tokenRouters = new TokenRouter.Packed[depth];
         this.adaWt = new float[depth + 1][];
         this.adaB = new float[depth + 1][];
         this.projB = new float[depth][];
         this.fc2B = new float[depth][];
-        this.router0B = new float[depth][];
-        this.router2W = new float[depth][];
-        this.router2B = new float[depth];
         for (int l = 0; l <= depth; l++) {
             String key = l < depth ? DiTKeys.adaLN(l) : DiTKeys.FINAL_ADALN;   // index depth: the final layer's
             adaWt[l] = w.heapTransposed(key + ".weight");
@@ -102,10 +98,9 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
             projB[l] = w.heap(DiTKeys.proj(l) + ".bias");
             fc2B[l] = w.heap(DiTKeys.fc2(l) + ".bias");
             if (mode == Mode.DYNAMIC) {
-                routerT[l] = InferenceKernels.transposePadded(w.heap(DiTKeys.tokenRouter0(l) + ".weight"), routerHidden, d, routerPad);
-                router0B[l] = Arrays.copyOf(w.heap(DiTKeys.tokenRouter0(l) + ".bias"), routerPad);    // zero padded
-                router2W[l] = Arrays.copyOf(w.heap(DiTKeys.tokenRouter2(l) + ".weight"), routerPad);
-                router2B[l] = w.heap(DiTKeys.tokenRouter2(l) + ".bias")[0];
+                tokenRouters[l] = TokenRouter.Packed.of(w.heap(DiTKeys.tokenRouter0(l) + ".weight"),
+                        w.heap(DiTKeys.tokenRouter0(l) + ".bias"), w.heap(DiTKeys.tokenRouter2(l) + ".weight"),
+                        w.heap(DiTKeys.tokenRouter2(l) + ".bias")[0], d, VectorKernels.L);
             }
         }
     }
@@ -161,7 +156,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
      */
     public void setTokenRouterBias(int layer, float bias) {
         if (mode != Mode.DYNAMIC) throw new IllegalStateException("a static engine runs no token routers");
-        router2B[layer] = bias;
+        tokenRouters[layer] = tokenRouters[layer].withBias(bias);
     }
 
     /** Keep each layer's token logits of the next forward passes ({@link #tokenLogits}), for calibration. */
@@ -321,12 +316,13 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
             return m;
         }
         float[] logits = s.logits;
+        TokenRouter.Packed tr = tokenRouters[l];
         InferenceKernels.gatedAddTokenRouter(s.xs.fb, m, s.br.fb, projB[l], ada, 6 * d, 2 * d, tokens, d,
-                routerT[l], routerPad, router0B[l], router2W[l], router2B[l], logits);
+                tr.w0t(), tr.kp(), tr.b0(), tr.w2(), tr.b2(), logits);
         acc.executedMacs += (long) m * d * routerHidden + (long) m * routerHidden;   // (m, D)(D, D/16), (m, D/16)(D/16, 1)
         int kept = 0;
         for (int r = 0; r < m; r++) {
-            if (logits[r] > 0) s.rows[kept++] = r;
+            if (TokenRouter.keeps(logits[r])) s.rows[kept++] = r;
             acc.tokenMargin = Math.min(acc.tokenMargin, Math.abs(logits[r]));
         }
         acc.macs += (double) n * (tokens * ((double) d * routerHidden + routerHidden) + 2.0 * (cfg.numHeads() - 1) * d);
@@ -407,7 +403,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
         }
         float[] biases = new float[depth];
         double[][] kept = new double[k][depth];
-        Arrays.fill(router2B, 0f);
+        for (int l = 0; l < depth; l++) tokenRouters[l] = tokenRouters[l].withBias(0f);
         for (int l = 0; l < depth; l++) {
             float[] all = new float[k * m];
             for (int i = 0; i < k; i++) {
@@ -419,11 +415,11 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
             }
             float bias = rule.bias(l, all);
             biases[l] = bias;
-            router2B[l] = bias;   // later layers see this layer calibrated
+            tokenRouters[l] = tokenRouters[l].withBias(bias);   // later layers see this layer calibrated
             for (int i = 0; i < k; i++) {
                 // the router kernel adds its bias last: logit(bias) = logit(0) + bias, so the decisions follow
                 int count = 0;
-                for (int r = 0; r < m; r++) if (logits[i][r] + bias > 0) s.rows[count++] = r;
+                for (int r = 0; r < m; r++) if (TokenRouter.keeps(logits[i][r] + bias)) s.rows[count++] = r;
                 s.xs.fb.put(0, resid[i], 0, m * d);
                 mlp(s, n, l, plans[i], ada[i][l], s.rows, count, acc);
                 s.xs.fb.get(0, resid[i], 0, m * d);

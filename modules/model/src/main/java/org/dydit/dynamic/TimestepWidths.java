@@ -3,6 +3,7 @@ package org.dydit.dynamic;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTKeys;
 import org.dydit.model.TimestepFrequencies;
+import org.dydit.routing.TimestepRouter;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -11,8 +12,8 @@ import java.util.Map;
  * TDW decisions per timestep. Both width routers of a block read only the timestep embedding
  * {@code E_t = t_embedder(t)}, so the active heads and channel groups of every layer are a function of t alone:
  * computed once per distinct t (a sampling run meets at most its number of steps) and shared by every sample,
- * label and guidance half. Head / group 0 is always active; router output k decides head / group k + 1 with
- * {@code logit > 0}.
+ * label and guidance half. Each layer's two routers are {@link TimestepRouter}s in evaluation: head / group 0
+ * is always active, router output k decides head / group k + 1.
  */
 public final class TimestepWidths {
     /** The decisions at one timestep: E_t, active heads and groups per layer (ascending), smallest |logit|. */
@@ -66,24 +67,13 @@ public final class TimestepWidths {
                 gs[l] = all;
                 continue;
             }
-            double[] la = linear(w.heap(DiTKeys.attnRouter(l) + ".weight"), w.heap(DiTKeys.attnRouter(l) + ".bias"), ed, heads - 1);
-            double[] lm = linear(w.heap(DiTKeys.mlpRouter(l) + ".weight"), w.heap(DiTKeys.mlpRouter(l) + ".bias"), ed, heads - 1);
-            hs[l] = active(la);
-            gs[l] = active(lm);
+            double[] la = new double[heads - 1], lm = new double[heads - 1];
+            hs[l] = TimestepRouter.activeSet(w.heap(DiTKeys.attnRouter(l) + ".weight"), w.heap(DiTKeys.attnRouter(l) + ".bias"), ed, la);
+            gs[l] = TimestepRouter.activeSet(w.heap(DiTKeys.mlpRouter(l) + ".weight"), w.heap(DiTKeys.mlpRouter(l) + ".bias"), ed, lm);
             for (double v : la) margin = Math.min(margin, Math.abs(v));
             for (double v : lm) margin = Math.min(margin, Math.abs(v));
         }
         return new Plan(t, e, hs, gs, margin);
-    }
-
-    /** {0} ∪ {k + 1 : logit[k] > 0}, ascending. */
-    static int[] active(double[] logits) {
-        int n = 1;
-        for (double v : logits) if (v > 0) n++;
-        int[] a = new int[n];
-        int i = 1;
-        for (int k = 0; k < logits.length; k++) if (logits[k] > 0) a[i++] = k + 1;
-        return a;
     }
 
     /** y = W x + b for W (out, in) row-major. */

@@ -90,10 +90,9 @@ public final class InferenceKernels {
     /**
      * The attention branch's gated residual update over all n rows, {@code x[r] += gate[b] * (a[r] + bias)}, and
      * SDT's token router on the updated rows in the same pass, so each row of the residual stream is read once:
-     * {@code logit[r] = b2 + sum_j w2[j] * relu(b0[j] + W0[j, :] . x[r, :])}. {@code w0t} is W0 transposed to
-     * (d, kp), its k = D/16 columns zero-padded to kp (a multiple of the vector length), and b0, w2 padded with
-     * zeros to kp (padded columns give relu(0 + 0) * 0), so that six rows at a time run through the
-     * register-blocked product; as a backend gemm the narrow output is slow.
+     * {@code logit[r] = b2 + sum_j w2[j] * relu(b0[j] + W0[j, :] . x[r, :])}, with the router's weights laid out
+     * by {@code TokenRouter.Packed} (W0 transposed to (d, kp) and zero-padded), six rows at a time through the
+     * register-blocked product.
      */
     public static void gatedAddTokenRouter(FloatBuffer x, int n, FloatBuffer a, float[] bias, float[] ada, int adaStride,
                                     int gateOff, int tokens, int d, float[] w0t, int kp, float[] b0, float[] w2,
@@ -143,13 +142,6 @@ public final class InferenceKernels {
                 logits[r0 + i] = (float) z;
             }
         }
-    }
-
-    /** W (k, d) row-major -> its transpose (d, kp) with zero columns k..kp-1. */
-    public static float[] transposePadded(float[] w, int k, int d, int kp) {
-        float[] t = new float[d * kp];
-        for (int j = 0; j < k; j++) for (int i = 0; i < d; i++) t[i * kp + j] = w[j * d + i];
-        return t;
     }
 
     /**

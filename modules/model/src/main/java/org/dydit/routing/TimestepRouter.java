@@ -8,8 +8,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code Linear(D → H−1)(E_t)}, binarised by {@link GumbelSigmoid}, written as the (B, H) mask
  * {@code [1, m_1..m_{H−1}]} (head / channel group 0 always on). Backward: the straight-through gradient of the
  * mask reaches the router's weight and bias and E_t. Tiny (B·(H−1)·D), so plain loops.
+ *
+ * <p>{@link #activeSet} is the same router in evaluation, as the dynamic engine runs it: once per timestep, since
+ * E_t depends on t alone, giving the list of heads or channel groups a layer computes.
  */
-final class TimestepRouter {
+public final class TimestepRouter {
     private final INDArray w, b;        // (H-1, D), (H-1)
     private final int heads, d;
     private double[] logits = new double[0];
@@ -19,6 +22,23 @@ final class TimestepRouter {
         this.b = bias;
         this.heads = heads;
         this.d = d;
+    }
+
+    /**
+     * Evaluation: the router's logits {@code W E_t + b} (W (H−1, D) row-major, in double from the float32 weights)
+     * into {@code logits}, and the active set {@code {0} ∪ {k + 1 : logit_k > 0}}, ascending.
+     */
+    public static int[] activeSet(float[] weight, float[] bias, double[] tEmb, double[] logits) {
+        int r = logits.length, d = tEmb.length, n = 1;
+        for (int k = 0; k < r; k++) {
+            double z = bias[k];
+            for (int j = 0; j < d; j++) z += weight[k * d + j] * tEmb[j];
+            logits[k] = z;
+            if (GumbelSigmoid.decide(z, 0) == 1.0) n++;
+        }
+        int[] active = new int[n];
+        for (int k = 0, i = 1; k < r; k++) if (GumbelSigmoid.decide(logits[k], 0) == 1.0) active[i++] = k + 1;
+        return active;
     }
 
     /** Fills {@code mask} (B, H) from E_t (B, D); {@code noise} (B·(H−1)) or null in evaluation. */

@@ -10,8 +10,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * the residual stream after the attention update, binarised per token by {@link GumbelSigmoid}. The first layer
  * is one gemm over all B·T rows into preallocated buffers; backward adds the router's d loss / d stream with a
  * second gemm (beta 1) into the engine's gradient.
+ *
+ * <p>{@link Packed} is the same router in evaluation, laid out for the dynamic engine's fused residual + router pass
+ * ({@code InferenceKernels.gatedAddTokenRouter}); a token runs the MLP when {@link #keeps} its logit.
  */
-final class TokenRouter {
+public final class TokenRouter {
     private final INDArray w0, b0, w2, b2;   // (k, D), (k), (1, k), (1)
     private final int d, k;
     private INDArray pre, dPre;                // (M, k): pre-activation; its gradient
@@ -25,6 +28,31 @@ final class TokenRouter {
         this.b2 = b2;
         this.k = (int) w0.size(0);
         this.d = (int) w0.size(1);
+    }
+
+    /**
+     * One block's router for the dynamic engine: W0 transposed to (D, kp) with its k = D/16 columns zero-padded to
+     * kp, a multiple of {@code lanes}, and b0, w2 padded with zeros to kp (a padded column gives relu(0 + 0) * 0), so
+     * that rows run through the register-blocked product; as a backend gemm the narrow output is slow.
+     */
+    public record Packed(float[] w0t, int kp, float[] b0, float[] w2, float b2) {
+        /** From the checkpoint's {@code w0} (k, D), {@code b0} (k), {@code w2} (1, k) and {@code b2} (1). */
+        public static Packed of(float[] w0, float[] b0, float[] w2, float b2, int d, int lanes) {
+            int k = b0.length, kp = (k + lanes - 1) / lanes * lanes;
+            float[] t = new float[d * kp];
+            for (int j = 0; j < k; j++) for (int i = 0; i < d; i++) t[i * kp + j] = w0[j * d + i];
+            return new Packed(t, kp, java.util.Arrays.copyOf(b0, kp), java.util.Arrays.copyOf(w2, kp), b2);
+        }
+
+        /** The same router with output bias {@code b2} (the recipe's calibration sets it). */
+        public Packed withBias(float b2) {
+            return new Packed(w0t, kp, b0, w2, b2);
+        }
+    }
+
+    /** Evaluation's decision: the token runs the MLP when its logit is positive. */
+    public static boolean keeps(float logit) {
+        return GumbelSigmoid.decide(logit, 0) == 1.0;
     }
 
     private void ensure(int rows, DataType dt) {

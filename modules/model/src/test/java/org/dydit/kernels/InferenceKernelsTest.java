@@ -46,7 +46,7 @@ class InferenceKernelsTest {
             xb.put(0, x);
             // zero gates leave the rows as they are: the pass computes the router alone
             InferenceKernels.gatedAddTokenRouter(xb, n, direct(new float[n * d]), new float[d], new float[6 * d], 6 * d, 2 * d, n, d,
-                    InferenceKernels.transposePadded(w0, k, d, kp), kp, java.util.Arrays.copyOf(b0, kp),
+                    org.dydit.routing.TokenRouter.Packed.of(w0, b0, w2, 0f, d, VectorKernels.L).w0t(), kp, java.util.Arrays.copyOf(b0, kp),
                     java.util.Arrays.copyOf(w2, kp), 0.3f, logits);
             double[] want = new double[n];
             for (int i = 0; i < n; i++) {
@@ -92,7 +92,7 @@ class InferenceKernelsTest {
         for (int d : new int[]{384, 40}) {
             int tokens = 7, batch = 3, n = tokens * batch, k = Math.max(1, d / 16), kp = (k + VectorKernels.L - 1) / VectorKernels.L * VectorKernels.L;
             float[] x = rnd(n * d, r), a = rnd(n * d, r), bias = rnd(d, r), ada = rnd(batch * 6 * d, r);
-            float[] w0t = InferenceKernels.transposePadded(rnd(k * d, r), k, d, kp);
+            float[] w0t = org.dydit.routing.TokenRouter.Packed.of(rnd(k * d, r), new float[k], new float[k], 0f, d, VectorKernels.L).w0t();
             float[] b0 = java.util.Arrays.copyOf(rnd(k, r), kp), w2 = java.util.Arrays.copyOf(rnd(k, r), kp);
             FloatBuffer x1 = direct(x), x2 = direct(x), ab = direct(a);
             float[] want = new float[n], got = new float[n];
