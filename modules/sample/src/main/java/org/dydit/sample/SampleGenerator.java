@@ -97,7 +97,24 @@ public final class SampleGenerator {
         GaussianDiffusion diffusion = GaussianDiffusion.create(s.respacing());
         DiffusionSampler sampler = s.sampler() == Sampler.DDIM ? new DdimSampler(diffusion, s.eta()) : new AncestralSampler(diffusion);
         engine.prepare(diffusion.timestepMap());
-        DenoiseModel model = ClassifierFreeGuidance.ifEnabled(engine, s.cfgScale(), cfg.numClasses());
+        DenoiseModel guided = ClassifierFreeGuidance.ifEnabled(engine, s.cfgScale(), cfg.numClasses());
+        int steps = diffusion.numTimesteps();
+        int[] batchStart = {0};
+        int[] step = {0};
+        // a NaN or infinite output would be quantised to black pixels: stop at the first one and name its step
+        DenoiseModel model = (x, shape, t, y) -> {
+            float[] out = guided.apply(x, shape, t, y);
+            step[0]++;
+            for (int i = 0; i < out.length; i++) {
+                if (!Float.isFinite(out[i])) {
+                    long sample = batchStart[0] + i / (out.length / shape[0]);
+                    throw new IllegalStateException("the model's output is " + out[i] + " at sampling step " + step[0]
+                            + "/" + steps + " (timestep " + t[0] + ") of sample " + sample
+                            + ": sampling stopped");
+                }
+            }
+            return out;
+        };
         NoiseSource noise = NoiseSource.seeded(s.seed());
         Files.createDirectories(outDir);
         int side = cfg.inputSize();
@@ -112,6 +129,8 @@ public final class SampleGenerator {
             try (OutputStream arr = npz.begin("arr_0", DType.U8, new long[]{total, side, side, 3})) {
                 for (int i0 = from; i0 < to; i0 += s.batch()) {
                     int b = Math.min(s.batch(), to - i0);
+                    batchStart[0] = i0;
+                    step[0] = 0;
                     int[] y = new int[b];
                     for (int j = 0; j < b; j++) {
                         long i = i0 + j;
