@@ -42,6 +42,15 @@ public final class AtomicFile {
         return abs.resolveSibling("." + abs.getFileName() + "." + rnd + ".tmp");
     }
 
+    /**
+     * Whether {@code a} and {@code b} name the same file or folder, through any other spelling of the path or a
+     * symbolic link: a command checks its output against its inputs with this before it writes anything.
+     */
+    public static boolean sameFile(Path a, Path b) throws IOException {
+        if (Files.exists(a) && Files.exists(b)) return Files.isSameFile(a, b);
+        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
+    }
+
     /** Writes {@code target} through a channel; on any failure the target is as it was. */
     public static void write(Path target, Body body) throws IOException {
         try (Pending p = open(target)) {
