@@ -67,6 +67,19 @@ public final class SampleGenerator {
 
     private SampleGenerator() {}
 
+    /**
+     * The most samples one forward batch of {@code c} may hold: its largest array per sample (MLP hidden or qkv rows,
+     * attention scores, the model output), doubled under guidance, must stay below 2^31 bytes, the most one engine
+     * buffer addresses.
+     */
+    public static int maxBatch(DiTConfig c, double cfgScale) {
+        long t = c.tokens();
+        long perSample = Math.max(Math.max(t * Math.max(c.mlpHidden(), 3L * c.hiddenSize()), (long) c.numHeads() * t * t),
+                (long) c.outChannels() * c.inputSize() * c.inputSize());
+        long floats = (Integer.MAX_VALUE / Float.BYTES) / (cfgScale > 1 ? 2 : 1);
+        return (int) Math.min(Integer.MAX_VALUE, floats / perSample);
+    }
+
     /** The class label of sample i under {@code seed}: uniform over the classes, a function of (seed, i) only. */
     public static int label(long seed, long i, int numClasses) {
         return new CounterRandom(seed).uniformInt(LABEL_DOMAIN, i, 0, 0, numClasses);
