@@ -5,6 +5,7 @@ import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.dydit.jobs.TaskThreads;
+import org.dydit.prep.Endpoints;
 import org.dydit.prep.cli.Checks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -49,6 +50,8 @@ final class SparkCheckCommand implements Callable<Integer> {
         Checks.range(spec, "--tasks", tasks, 1, MAX_TASKS, "one tiny Spark task each");
         SparkConf conf = new SparkConf().setIfMissing("spark.master", "local[*]")
                 .setIfMissing("spark.app.name", "dydit spark-check");
+        // a standalone master that refuses: one line naming it in seconds, not a minute of Spark's retries
+        Endpoints.requireSparkMaster(conf.get("spark.master"));
         TaskThreads.withExecutorEnv(conf, Runtime.getRuntime().availableProcessors());
         List<TaskReport> reports;
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {

@@ -7,6 +7,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
+import java.util.Map;
+
 /** {@code dydit prep images}: an ImageNet-style folder (one subfolder per class) to encoded records. */
 @Command(name = "images", mixinStandardHelpOptions = true, sortOptions = false,
         description = "An ImageFolder tree (one sub-folder per class) to records: each image converted to RGB, ADM "
@@ -29,6 +31,11 @@ final class ImagesCommand extends JobCommand {
     @Option(names = "--flip", paramLabel = "none|both", defaultValue = "none",
             description = "both: each image followed by its mirror image (default ${DEFAULT-VALUE}).")
     String flip;
+
+    @Override
+    Map<String, String> inputs() {
+        return Map.of("--in", in);
+    }
 
     @Override
     Job prepare(DatasetSpec ds) {
