@@ -93,6 +93,13 @@ final class SampleCommand implements Callable<Integer> {
                     + " batch) must be at most " + maxBatch + " for this model: one batch's largest array must stay below 2^31 bytes");
         }
         int[] ys = labels == null ? null : labels.stream().mapToInt(Integer::intValue).toArray();
+        if (ys != null) {
+            if (ys.length != 1 && ys.length != n) {
+                throw new ParameterException(spec.commandLine(), "--labels: give one label or one per sample (" + n
+                        + "), got " + ys.length);
+            }
+            for (int y : ys) Checks.range(spec, "--labels", y, 0, c.numClasses() - 1, "the model's classes");
+        }
         SampleGenerator.Settings s = new SampleGenerator.Settings(n, steps, cfg, seed.seed(), batch, kind, eta, ys);
         // the folder is written whole under a temporary name and swapped in: no earlier run's PNG stays beside the new
         // npz, and a failed run leaves the old folder as it was; a folder holding anything else is refused

@@ -61,6 +61,8 @@ class BadInputTest {
         assertUsage("--sampler", "sample", "--model-dir", m, "--n", "1", "--sampler", "euler", "--out", o);
         // tiny: 16 tokens x 256 MLP channels a sample, twice under guidance: 2^31 bytes hold 65535 samples a batch
         assertUsage("at most 65535", "sample", "--model-dir", m, "--n", "70000", "--batch", "70000", "--out", o);
+        assertUsage("--labels", "sample", "--model-dir", m, "--n", "2", "--labels", "10", "--out", o);
+        assertUsage("--labels", "sample", "--model-dir", m, "--n", "2", "--labels", "1,2,3", "--out", o);
         assertUsage("--depth", "flops", "--model", "tiny", "--depth", "0");
         assertUsage("--input-size", "flops", "--model", "tiny", "--input-size", "-8");
         assertUsage("--mlp-ratio", "flops", "--model", "tiny", "--mlp-ratio", "Infinity");
