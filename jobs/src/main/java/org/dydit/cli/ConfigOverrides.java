@@ -1,7 +1,10 @@
 package org.dydit.cli;
 
 import org.dydit.model.DiTConfig;
+import org.dydit.prep.cli.Checks;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +40,23 @@ final class ConfigOverrides {
     @Option(names = "--mlp-ratio", paramLabel = "R", description = "MLP hidden size / hidden size.")
     Double mlpRatio;
 
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
+    /** Each size given must be positive (a usage error naming the option); combinations are checked by DiTConfig. */
+    private void checkRanges() {
+        if (command == null) return;
+        String why = "a size of the model";
+        Checks.range(command, "--input-size", inputSize, 1, Integer.MAX_VALUE, why);
+        Checks.range(command, "--in-channels", inChannels, 1, Integer.MAX_VALUE, why);
+        Checks.range(command, "--num-classes", numClasses, 1, Integer.MAX_VALUE, why);
+        Checks.range(command, "--patch", patch, 1, Integer.MAX_VALUE, why);
+        Checks.range(command, "--depth", depth, 1, Integer.MAX_VALUE, why);
+        Checks.range(command, "--width", width, 1, Integer.MAX_VALUE, why);
+        Checks.range(command, "--heads", heads, 1, Integer.MAX_VALUE, why);
+        if (mlpRatio != null) Checks.finitePositive(command, "--mlp-ratio", mlpRatio);
+    }
+
     /** Whether any size is overridden. */
     boolean any() {
         return !given().isEmpty();
@@ -64,6 +84,7 @@ final class ConfigOverrides {
     }
 
     private DiTConfig build(DiTConfig c, int channels, int side, int classes) {
+        checkRanges();
         try {
             return new DiTConfig(or(inputSize, side), or(patch, c.patchSize()), or(inChannels, channels),
                     or(width, c.hiddenSize()), or(depth, c.depth()), or(heads, c.numHeads()), or(numClasses, classes),

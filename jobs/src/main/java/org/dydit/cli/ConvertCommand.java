@@ -50,7 +50,7 @@ final class ConvertCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter log = spec.commandLine().getErr();
-        if (model.dir.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+        if (org.dydit.formats.AtomicFile.sameFile(model.dir, out)) {
             throw new IllegalArgumentException("--out must differ from --model-dir (" + model.dir + "): the DiT folder is kept as it is");
         }
         DiTModel dit = model.loadDiT();

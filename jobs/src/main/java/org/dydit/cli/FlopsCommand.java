@@ -1,5 +1,8 @@
 package org.dydit.cli;
 
+import org.dydit.diffusion.NoiseSchedule;
+import org.dydit.prep.cli.Checks;
+import org.dydit.sample.SampleGenerator;
 import org.dydit.sample.TrajectoryFlops;
 import org.dydit.model.DiTConfig;
 import org.dydit.model.DiTModel;
@@ -74,6 +77,12 @@ final class FlopsCommand implements Callable<Integer> {
             c = source.folder.config();
         }
         if (source.folder != null && c.dynamic()) {
+            // the trajectories run as one batch of --n samples
+            Checks.range(spec, "--steps", steps, 1, NoiseSchedule.DIT_TIMESTEPS,
+                    "respaced steps of the " + NoiseSchedule.DIT_TIMESTEPS + "-step process");
+            Checks.finiteAtLeast(spec, "--cfg", cfgScale, 0);
+            Checks.range(spec, "--n", n, 1, SampleGenerator.maxBatch(c, cfgScale),
+                    "the trajectories run as one batch, whose largest array must stay below 2^31 bytes");
             // a DyDiT's cost depends on its routers' decisions: measure it along real sampler trajectories
             overrides.requireNone("size options do not apply to a DyDiT folder (" + source.folder.dir
                     + "): its cost is measured with its own weights");

@@ -2,6 +2,7 @@ package org.dydit.cli;
 
 import org.dydit.model.DyDiTForward;
 import org.dydit.model.DyDiTOutput;
+import org.dydit.formats.AtomicFile;
 import org.dydit.formats.SafeTensors;
 import org.dydit.formats.SafeTensorsWriter;
 import org.dydit.formats.Tensor;
@@ -13,6 +14,7 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
@@ -75,6 +77,7 @@ final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        refuseOverwritingAnInput();
         PrintWriter log = spec.commandLine().getErr();
         long start = System.nanoTime();
         DiTModel model;
@@ -154,6 +157,26 @@ final class ForwardCommand implements Callable<Integer> {
         report.put("seconds", Double.parseDouble(seconds(start)));
         spec.commandLine().getOut().println(Json.write(report));
         return Main.EXIT_OK;
+    }
+
+    /** --out must not be one of the files read (the cases, the weights, the config), by any path or link. */
+    private void refuseOverwritingAnInput() throws IOException {
+        Map<String, Path> inputs = new LinkedHashMap<>();
+        inputs.put("--cases", cases);
+        if (source.folder != null) {
+            inputs.put("--model-dir", source.folder.dir);
+            inputs.put("--model-dir's " + DiTModel.WEIGHTS_FILE, source.folder.dir.resolve(DiTModel.WEIGHTS_FILE));
+            inputs.put("--model-dir's " + DiTModel.CONFIG_FILE, source.folder.dir.resolve(DiTModel.CONFIG_FILE));
+        } else {
+            inputs.put("--checkpoint", source.checkpoint.checkpoint);
+            inputs.put("--config", source.checkpoint.config.file);
+        }
+        for (Map.Entry<String, Path> in : inputs.entrySet()) {
+            if (AtomicFile.sameFile(out, in.getValue())) {
+                throw new ParameterException(spec.commandLine(), "--out " + out + " is " + in.getKey() + " " + in.getValue()
+                        + ": the output would replace an input; write it to another file");
+            }
+        }
     }
 
     /** Names the cases file in a shape/label error raised by the model. */

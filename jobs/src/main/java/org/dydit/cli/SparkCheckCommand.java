@@ -5,6 +5,8 @@ import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.dydit.jobs.TaskThreads;
+import org.dydit.prep.Endpoints;
+import org.dydit.prep.cli.Checks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -32,6 +34,9 @@ final class SparkCheckCommand implements Callable<Integer> {
     @Option(names = "--tasks", paramLabel = "N", defaultValue = "4", description = "Number of tasks (default ${DEFAULT-VALUE}).")
     int tasks;
 
+    /** A check, not a load test: more tasks than this only make the report long. */
+    static final int MAX_TASKS = 10_000;
+
     @Spec
     CommandSpec spec;
 
@@ -42,9 +47,11 @@ final class SparkCheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (tasks < 1) throw new IllegalArgumentException("--tasks must be at least 1, got " + tasks);
+        Checks.range(spec, "--tasks", tasks, 1, MAX_TASKS, "one tiny Spark task each");
         SparkConf conf = new SparkConf().setIfMissing("spark.master", "local[*]")
                 .setIfMissing("spark.app.name", "dydit spark-check");
+        // a standalone master that refuses: one line naming it in seconds, not a minute of Spark's retries
+        Endpoints.requireSparkMaster(conf.get("spark.master"));
         TaskThreads.withExecutorEnv(conf, Runtime.getRuntime().availableProcessors());
         List<TaskReport> reports;
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {

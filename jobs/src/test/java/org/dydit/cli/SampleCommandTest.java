@@ -158,7 +158,7 @@ class SampleCommandTest {
         assertTrue(b.err().contains("VAE"), b.toString());
         Cli c = Cli.run("sample", "--model-dir", tmp.resolve("latent").toString(), "--n", "1", "--out", tmp.resolve("o").toString(),
                 "--sampler", "euler");
-        assertEquals(1, c.code(), c.toString());
+        assertEquals(Main.EXIT_USAGE, c.code(), c.toString());     // a bad command line
         assertTrue(c.err().contains("--sampler"), c.toString());
         Cli d = Cli.run("bench", "speedup", "--repeats", "0");
         assertEquals(1, d.code(), d.toString());

@@ -5,6 +5,8 @@ import org.dydit.prep.job.FashionMnistJob;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.util.Map;
+
 /** {@code dydit prep fmnist}: Fashion-MNIST's idx files to 1x32x32 pixel records. */
 @Command(name = "fmnist", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Fashion-MNIST to pixel records of 1x32x32 in [-1, 1] (each 28x28 image centred with two pixels "
@@ -21,6 +23,11 @@ final class FashionMnistCommand extends JobCommand {
 
     @Option(names = "--limit", paramLabel = "N", description = "Only the first N images (default: all).")
     Integer limit;
+
+    @Override
+    Map<String, String> inputs() {
+        return Map.of("--source", source);
+    }
 
     @Override
     Job prepare(DatasetSpec ds) {

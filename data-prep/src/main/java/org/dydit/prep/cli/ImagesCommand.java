@@ -7,12 +7,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
+import java.util.Map;
+
 /** {@code dydit prep images}: an ImageNet-style folder (one subfolder per class) to encoded records. */
 @Command(name = "images", mixinStandardHelpOptions = true, sortOptions = false,
         description = "An ImageFolder tree (one sub-folder per class) to records: each image converted to RGB, ADM "
                 + "centre-cropped to --size, with --flip both followed by its mirror image, and encoded "
                 + "(--encoder pixel: 3 x size x size in [-1, 1]). Rejected files are listed in the manifest.")
 final class ImagesCommand extends JobCommand {
+    /** The largest crop side: 3 x 8192 x 8192 float32 values are 805 MB a record, far beyond any DiT's 512. */
+    static final int MAX_SIZE = 8192;
+
     @Option(names = "--in", paramLabel = "DIR", required = true, description = "The image folder.")
     String in;
 
@@ -28,8 +33,13 @@ final class ImagesCommand extends JobCommand {
     String flip;
 
     @Override
+    Map<String, String> inputs() {
+        return Map.of("--in", in);
+    }
+
+    @Override
     Job prepare(DatasetSpec ds) {
-        Checks.atLeast(spec, "--size", size, 1);
+        Checks.range(spec, "--size", size, 1, MAX_SIZE, "a record holds channels x size x size values");
         Checks.choice(spec, "--flip", flip, "none", "both");
         ImageFolderJob.Options o = new ImageFolderJob.Options();
         o.spec = ds;

@@ -5,6 +5,8 @@ import org.dydit.prep.job.NpyImportJob;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.util.Map;
+
 /** {@code dydit prep import-npy}: fast-DiT's extracted VAE latents ({@code i.npy} pairs) to records. */
 @Command(name = "import-npy", mixinStandardHelpOptions = true, sortOptions = false,
         description = "fast-DiT's extracted latents to records: features/{i}.npy (float32, 1 x C x H x W) and "
@@ -26,6 +28,15 @@ final class ImportNpyCommand extends JobCommand {
     @Option(names = "--vae", paramLabel = "ema|mse", defaultValue = "ema",
             description = "Which VAE made the latents; recorded in the manifest (default ${DEFAULT-VALUE}).")
     String vae;
+
+    @Override
+    Map<String, String> inputs() {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put("--features", features);
+        m.put("--labels", labels);
+        if (classesFile != null) m.put("--classes", classesFile);
+        return m;
+    }
 
     @Override
     Job prepare(DatasetSpec ds) {

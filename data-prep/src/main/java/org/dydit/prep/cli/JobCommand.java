@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.dydit.prep.Endpoints;
 import org.dydit.prep.Sparks;
 import org.dydit.prep.dataset.DatasetSpec;
 import org.dydit.prep.dataset.Manifest;
@@ -41,6 +42,9 @@ abstract class JobCommand implements Callable<Integer> {
     /** Checks this job's own options (a ParameterException for a bad one) and returns the job to run. */
     abstract Job prepare(DatasetSpec spec);
 
+    /** The job's input paths by option (a local path, file:// or hdfs:// URI), probed before Spark starts. */
+    abstract Map<String, String> inputs();
+
     /** A prep job, once its options are checked. */
     interface Job {
         Manifest run(JavaSparkContext sc, PrintStream log) throws Exception;
@@ -53,7 +57,17 @@ abstract class JobCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         PrintStream log = lines(err);
         JavaSparkContext given = parent == null ? null : parent.sparkContext();
-        JavaSparkContext sc = given != null ? given : Sparks.create("dydit " + name);
+        JavaSparkContext sc;
+        try {
+            // an HDFS namenode or Spark master that refuses is one line naming it, in seconds, before Spark starts
+            Endpoints.requireHdfs("--out", dataset.out);
+            for (Map.Entry<String, String> in : inputs().entrySet()) Endpoints.requireHdfs(in.getKey(), in.getValue());
+            sc = given != null ? given : Sparks.create("dydit " + name);
+        } catch (java.io.IOException e) {
+            err.println("dydit " + name + " failed: " + e.getMessage());
+            err.flush();
+            return FAILED;
+        }
         try {
             long t0 = System.nanoTime();
             Manifest m = job.run(sc, log);

@@ -18,6 +18,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.util.LongAccumulator;
+import org.dydit.formats.TempOwner;
 
 /**
  * Writes a dataset folder from a {@link RecordProducer} with Spark, in two jobs:
@@ -52,7 +53,9 @@ public final class DatasetWriter {
             if (!spec.overwrite) throw new IOException("output " + out + " already exists (pass --overwrite to replace it)");
             requireReplaceable(fs, out);
         }
-        Path tmp = new Path(out.getParent(), "." + out.getName() + ".incomplete-" + UUID.randomUUID().toString().substring(0, 8));
+        removeStaleTemporaries(fs, out, log);
+        Path tmp = new Path(out.getParent(), incompletePrefix(out) + UUID.randomUUID().toString().substring(0, 8)
+                + "-" + TempOwner.tag());
         if (!fs.mkdirs(tmp)) throw new IOException("cannot create temporary folder " + tmp);
         boolean done = false;
         String description = sc.getLocalProperty("spark.job.description");
@@ -74,6 +77,28 @@ public final class DatasetWriter {
                     log.println("warning: could not delete temporary folder " + tmp + ": " + e.getMessage());
                 }
             }
+        }
+    }
+
+    /** Every run's temporary folder is {@code .NAME.incomplete-RANDOM-PID@HOST} beside the output NAME. */
+    static String incompletePrefix(Path out) {
+        return "." + out.getName() + ".incomplete-";
+    }
+
+    /**
+     * Deletes the temporary folders of earlier runs for the same output whose writer was killed: only names this
+     * class makes, and only where the owner ran on this host and is gone ({@link TempOwner}); a live run's folder,
+     * another host's and one without an owner (written before owners were recorded) are left alone.
+     */
+    static void removeStaleTemporaries(FileSystem fs, Path out, PrintStream log) throws IOException {
+        if (out.getParent() == null || !fs.exists(out.getParent())) return;
+        String prefix = incompletePrefix(out);
+        for (FileStatus s : fs.listStatus(out.getParent())) {
+            String name = s.getPath().getName();
+            if (!s.isDirectory() || !name.startsWith(prefix)) continue;
+            int dash = name.indexOf('-', prefix.length());
+            if (dash < 0 || !TempOwner.isDead(name.substring(dash + 1))) continue;
+            if (fs.delete(s.getPath(), true)) log.println("removed " + s.getPath() + ", left by a run that was stopped");
         }
     }
 

@@ -59,7 +59,7 @@ class PrepCommandTest {
                 "--split must be one of train|test, got 'val'", "'--limit': 'ten' is not an int",
                 "--limit must be at least 1, got 0", "Unknown option: '--bogus'", "'--out' (DIR) should be specified only once",
                 "Missing required option: '--in=DIR'", "--flip must be one of none|both", "unknown encoder 'vqgan'",
-                "--dtype must be one of float32|float16", "--size must be at least 1, got 0",
+                "--dtype must be one of float32|float16", "--size must be in 1..8192 (a record holds channels x size x size values), got 0",
                 "--records-per-part must be at least 1, got 0", "--progress-seconds must be a positive number",
                 "Missing required option: '--labels=DIR'", "--vae must be one of ema|mse", "Missing required parameter for option '--out'"};
         for (int i = 0; i < cases.length; i++) {

@@ -51,6 +51,26 @@ public final class AtomicFolder {
         }
     }
 
+    /**
+     * Replacing swaps whole folders, so an existing {@code target} may only hold what the writer itself writes
+     * ({@code ours} accepts a plain file's name): anything else, or a target that is not a folder, is an IOException
+     * naming it, so a user's folder named by mistake is refused rather than deleted. A missing or empty target is fine.
+     * {@code kind} names what the writer writes ("a model folder (config.json, model.safetensors)").
+     */
+    public static void requireReplaceable(Path target, String kind, java.util.function.Predicate<String> ours) throws IOException {
+        Path t = target.toAbsolutePath().normalize();
+        if (!Files.exists(t)) return;
+        if (!Files.isDirectory(t)) throw new IOException("refusing to replace " + t + ": it exists and is not a folder");
+        try (Stream<Path> s = Files.list(t)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String n = p.getFileName().toString();
+                if (!Files.isRegularFile(p) || !ours.test(n)) {
+                    throw new IOException("refusing to replace " + t + ": it holds " + n + ", which is not part of " + kind);
+                }
+            }
+        }
+    }
+
     private static void move(Path from, Path to) throws IOException {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);

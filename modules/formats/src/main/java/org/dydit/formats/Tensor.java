@@ -147,6 +147,32 @@ public final class Tensor {
         return toDoubles()[0];
     }
 
+    /**
+     * The flat (C-order) index of the first NaN or infinite value, or -1 when every value is finite (always for
+     * integer dtypes). Reads the stored bytes in place, without a copy.
+     */
+    public long firstNonFinite() {
+        ByteBuffer b = buf();
+        long n = numel();
+        switch (dtype) {
+            case F64:
+                for (long i = 0; i < n; i++) if (!Double.isFinite(b.getDouble((int) (i * 8)))) return i;
+                return -1;
+            case F32:
+                for (long i = 0; i < n; i++) if (!Float.isFinite(b.getFloat((int) (i * 4)))) return i;
+                return -1;
+            case F16:
+                // exponent bits all ones: inf or NaN
+                for (long i = 0; i < n; i++) if ((b.getShort((int) (i * 2)) & 0x7C00) == 0x7C00) return i;
+                return -1;
+            case BF16:
+                for (long i = 0; i < n; i++) if ((b.getShort((int) (i * 2)) & 0x7F80) == 0x7F80) return i;
+                return -1;
+            default:
+                return -1;
+        }
+    }
+
     /** Little-endian bytes in this tensor's dtype (a copy). */
     public byte[] rawBytes() {
         return data.clone();

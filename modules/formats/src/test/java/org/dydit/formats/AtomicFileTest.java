@@ -90,4 +90,24 @@ class AtomicFileTest {
         assertArrayEquals(new byte[] {7, 8}, Files.readAllBytes(f));
         assertEquals(List.of("c.npz"), names());
     }
+
+    /** A killed writer's temporary (owner on this host, gone) is removed by the next write into its folder; no other. */
+    @Test
+    void theFirstWriteIntoAFolderRemovesKilledWritersTemporaries() throws Exception {
+        Process p = new ProcessBuilder("true").start();
+        p.waitFor();
+        String host = TempOwner.tag().substring(TempOwner.tag().indexOf('@') + 1);
+        String stale = ".a.bin.0123abcd-" + p.pid() + "@" + host + ".tmp";
+        List<String> kept = List.of(
+                ".a.bin.4567ef01-" + TempOwner.tag() + ".tmp",          // a live writer: this process
+                ".a.bin.89abcdef-" + p.pid() + "@other-" + host + ".tmp",   // another host's
+                ".a.bin.1234.tmp",                                       // no owner recorded
+                "notes.tmp");                                            // not a name we make
+        Files.write(tmp.resolve(stale), new byte[]{1});
+        for (String k : kept) Files.write(tmp.resolve(k), new byte[]{2});
+        AtomicFile.writeString(tmp.resolve("b.txt"), "x");
+        List<String> want = new java.util.ArrayList<>(kept);
+        want.add("b.txt");
+        assertEquals(want.stream().sorted().toList(), names());
+    }
 }

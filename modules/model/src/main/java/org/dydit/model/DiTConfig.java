@@ -24,6 +24,9 @@ public record DiTConfig(int inputSize, int patchSize, int inChannels, int hidden
     public DiTConfig {
         require(inputSize > 0 && patchSize > 0 && inputSize % patchSize == 0,
                 "input_size " + inputSize + " must be a positive multiple of patch_size " + patchSize);
+        long grid = inputSize / patchSize;
+        require(grid * grid <= Integer.MAX_VALUE, "(input_size " + inputSize + " / patch_size " + patchSize + ")^2 = "
+                + grid * grid + " tokens, more than the " + Integer.MAX_VALUE + " a model can hold");
         require(inChannels > 0, "in_channels must be positive: " + inChannels);
         require(depth > 0, "depth must be positive: " + depth);
         require(numHeads > 0 && hiddenSize > 0 && hiddenSize % numHeads == 0,

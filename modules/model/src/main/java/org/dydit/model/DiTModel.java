@@ -197,18 +197,7 @@ public final class DiTModel {
      * folder named by mistake) is refused rather than deleted.
      */
     private static void checkReplaceable(Path target) throws IOException {
-        if (!Files.exists(target)) return;
-        if (!Files.isDirectory(target)) {
-            throw new IOException("cannot save the model to " + target + ": it exists and is not a folder");
-        }
-        try (Stream<Path> s = Files.list(target)) {
-            for (Path p : (Iterable<Path>) s::iterator) {
-                String n = p.getFileName().toString();
-                if (!(n.equals(CONFIG_FILE) || n.equals(WEIGHTS_FILE)) || !Files.isRegularFile(p)) {
-                    throw new IOException("refusing to replace " + target + ": it holds " + n
-                            + ", which is not part of a model folder (" + CONFIG_FILE + ", " + WEIGHTS_FILE + ")");
-                }
-            }
-        }
+        AtomicFolder.requireReplaceable(target, "a model folder (" + CONFIG_FILE + ", " + WEIGHTS_FILE + ")",
+                n -> n.equals(CONFIG_FILE) || n.equals(WEIGHTS_FILE));
     }
 }

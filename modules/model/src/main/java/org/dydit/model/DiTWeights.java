@@ -32,7 +32,7 @@ public final class DiTWeights {
 
     /**
      * Checks that {@code weights} holds exactly the keys of {@code cfg} with the shapes it implies, in a floating
-     * point dtype. {@code weightsSource} and {@code configSource} (files or descriptions) go into the message.
+     * point dtype, with finite values (a NaN or infinite weight is named by key and index). {@code weightsSource} and {@code configSource} (files or descriptions) go into the message.
      */
     public static void validate(DiTConfig cfg, Map<String, Tensor> weights, Object weightsSource, Object configSource)
             throws FormatException {
@@ -55,6 +55,9 @@ public final class DiTWeights {
                 brief = got + " instead of " + want;
             } else if (!t.dtype().isFloating()) {
                 problem = brief = "dtype " + t.dtype() + " is not a floating point type";
+            } else {
+                long bad = t.firstNonFinite();
+                if (bad >= 0) problem = brief = nonFinite(t, bad);
             }
             if (problem == null) continue;
             if (firstKey == null) {
@@ -82,6 +85,19 @@ public final class DiTWeights {
                     + (others.size() > 3 ? "; ..." : "") + ")";
             throw FormatException.of(weightsSource, firstKey, firstProblem + more);
         }
+    }
+
+    /** "holds NaN at [i, j]": which value of a weight is not finite and where (a model must have finite weights). */
+    private static String nonFinite(Tensor t, long flat) {
+        double v = t.toDoubles()[(int) flat];
+        long[] shape = t.shape();
+        long[] at = new long[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            at[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+        return "holds " + (Double.isNaN(v) ? "NaN" : v > 0 ? "+inf" : "-inf") + " at " + Arrays.toString(at)
+                + ": every weight must be finite";
     }
 
     /** The sizes a reader needs to see which config key is wrong. */

@@ -47,6 +47,36 @@ class DiTWeightsTest {
     }
 
     @Test
+    void aNaNWeightIsRefusedNamingFileKeyAndIndex() throws IOException {
+        DiTConfig cfg = TinyModels.config();
+        LinkedHashMap<String, Tensor> w = DiTInit.init(cfg, 1);
+        String key = "blocks.1.mlp.fc1.weight";
+        Tensor t = w.get(key);
+        float[] v = t.toFloats();
+        v[3 * (int) t.dim(1) + 5] = Float.NaN;          // row 3, column 5
+        w.put(key, Tensor.ofFloats(t.shape(), v));
+        Path dir = folder(cfg, w);
+        String msg = loadError(dir);
+        assertNames(msg, dir, key);
+        assertTrue(msg.contains("NaN at [3, 5]"), msg);
+    }
+
+    @Test
+    void anInfiniteHalfPrecisionWeightIsRefused() throws IOException {
+        DiTConfig cfg = TinyModels.config();
+        LinkedHashMap<String, Tensor> w = DiTInit.init(cfg, 1);
+        String key = "y_embedder.embedding_table.weight";
+        Tensor t = w.get(key);
+        float[] v = t.toFloats();
+        v[0] = Float.NEGATIVE_INFINITY;
+        w.put(key, Tensor.ofFloats(org.dydit.formats.DType.BF16, t.shape(), v));
+        Path dir = folder(cfg, w);
+        String msg = loadError(dir);
+        assertNames(msg, dir, key);
+        assertTrue(msg.contains("-inf at [0, 0]"), msg);
+    }
+
+    @Test
     void configWidthDisagreeingWithWeightsNamesFileKeyAndBothShapes() throws IOException {
         DiTConfig small = TinyModels.config();
         DiTConfig wide = new DiTConfig(small.inputSize(), small.patchSize(), small.inChannels(), small.hiddenSize() + 16,

@@ -67,6 +67,19 @@ public final class SampleGenerator {
 
     private SampleGenerator() {}
 
+    /**
+     * The most samples one forward batch of {@code c} may hold: its largest array per sample (MLP hidden or qkv rows,
+     * attention scores, the model output), doubled under guidance, must stay below 2^31 bytes, the most one engine
+     * buffer addresses.
+     */
+    public static int maxBatch(DiTConfig c, double cfgScale) {
+        long t = c.tokens();
+        long perSample = Math.max(Math.max(t * Math.max(c.mlpHidden(), 3L * c.hiddenSize()), (long) c.numHeads() * t * t),
+                (long) c.outChannels() * c.inputSize() * c.inputSize());
+        long floats = (Integer.MAX_VALUE / Float.BYTES) / (cfgScale > 1 ? 2 : 1);
+        return (int) Math.min(Integer.MAX_VALUE, floats / perSample);
+    }
+
     /** The class label of sample i under {@code seed}: uniform over the classes, a function of (seed, i) only. */
     public static int label(long seed, long i, int numClasses) {
         return new CounterRandom(seed).uniformInt(LABEL_DOMAIN, i, 0, 0, numClasses);
@@ -97,7 +110,24 @@ public final class SampleGenerator {
         GaussianDiffusion diffusion = GaussianDiffusion.create(s.respacing());
         DiffusionSampler sampler = s.sampler() == Sampler.DDIM ? new DdimSampler(diffusion, s.eta()) : new AncestralSampler(diffusion);
         engine.prepare(diffusion.timestepMap());
-        DenoiseModel model = ClassifierFreeGuidance.ifEnabled(engine, s.cfgScale(), cfg.numClasses());
+        DenoiseModel guided = ClassifierFreeGuidance.ifEnabled(engine, s.cfgScale(), cfg.numClasses());
+        int steps = diffusion.numTimesteps();
+        int[] batchStart = {0};
+        int[] step = {0};
+        // a NaN or infinite output would be quantised to black pixels: stop at the first one and name its step
+        DenoiseModel model = (x, shape, t, y) -> {
+            float[] out = guided.apply(x, shape, t, y);
+            step[0]++;
+            for (int i = 0; i < out.length; i++) {
+                if (!Float.isFinite(out[i])) {
+                    long sample = batchStart[0] + i / (out.length / shape[0]);
+                    throw new IllegalStateException("the model's output is " + out[i] + " at sampling step " + step[0]
+                            + "/" + steps + " (timestep " + t[0] + ") of sample " + sample
+                            + ": sampling stopped");
+                }
+            }
+            return out;
+        };
         NoiseSource noise = NoiseSource.seeded(s.seed());
         Files.createDirectories(outDir);
         int side = cfg.inputSize();
@@ -112,6 +142,8 @@ public final class SampleGenerator {
             try (OutputStream arr = npz.begin("arr_0", DType.U8, new long[]{total, side, side, 3})) {
                 for (int i0 = from; i0 < to; i0 += s.batch()) {
                     int b = Math.min(s.batch(), to - i0);
+                    batchStart[0] = i0;
+                    step[0] = 0;
                     int[] y = new int[b];
                     for (int j = 0; j < b; j++) {
                         long i = i0 + j;

@@ -146,6 +146,28 @@ class SampleGeneratorTest {
         assertFalse(Files.exists(tmp.resolve("p/samples.npz")));
     }
 
+    @Test
+    void aNonFiniteOutputStopsSamplingNamingTheStep() throws Exception {
+        DiTConfig cfg = MarginModels.config(8, 2, 3, 32, 4, 1, false);
+        java.util.LinkedHashMap<String, Tensor> w = new java.util.LinkedHashMap<>(MarginModels.model(cfg, 1).weights());
+        // finite weights whose product with any normalised activation above 1 overflows to infinity
+        String key = org.dydit.model.DiTKeys.FINAL_LINEAR + ".weight";
+        float[] huge = new float[(int) w.get(key).numel()];
+        Arrays.fill(huge, Float.MAX_VALUE);
+        w.put(key, Tensor.ofFloats(w.get(key).shape(), huge));
+        DiTModel model = DiTModel.of(cfg, w, "test weights", "test config");
+        for (double cfgScale : new double[]{1, 1.5}) {
+            try (DynamicEngine e = new DynamicEngine(model, DynamicEngine.Mode.STATIC)) {
+                IllegalStateException ex = assertThrows(IllegalStateException.class, () -> SampleGenerator.run(e,
+                        new SampleGenerator.Settings(2, 10, cfgScale, 0, 2, SampleGenerator.Sampler.DDPM, 0, null), 0, 2,
+                        tmp.resolve("nan" + cfgScale), s -> { }));
+                assertTrue(ex.getMessage().contains("at sampling step 1/10 (timestep 999)"), ex.getMessage());
+            }
+            assertFalse(Files.exists(tmp.resolve("nan" + cfgScale + "/samples.npz")));
+            assertFalse(Files.exists(tmp.resolve("nan" + cfgScale + "/000000.png")));
+        }
+    }
+
     static byte[] pixels(Path png) throws Exception {
         BufferedImage img = ImageIO.read(png.toFile());
         int w = img.getWidth(), h = img.getHeight();

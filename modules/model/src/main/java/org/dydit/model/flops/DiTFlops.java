@@ -41,9 +41,10 @@ public final class DiTFlops {
         return config.hiddenSize();
     }
 
-    /** Tokens of one sample: (input/patch)². */
+    /** Tokens of one sample: (input/patch)², in long arithmetic. */
     public long tokens() {
-        return config.tokens();
+        long g = config.gridSize();
+        return g * g;
     }
 
     // ---- embeddings -------------------------------------------------------------------------
@@ -51,12 +52,12 @@ public final class DiTFlops {
     /** The patch convolution: each of the T patches is a (C·p·p) → D linear map. */
     public long patchEmbedMacs() {
         long patchValues = (long) config.inChannels() * config.patchSize() * config.patchSize();
-        return tokens() * patchValues * d();
+        return mul(tokens(), patchValues, d());
     }
 
     /** Timestep MLP: Linear(256 → D), SiLU, Linear(D → D). */
     public long timestepEmbedMacs() {
-        return TIMESTEP_FREQUENCY_DIM * d() + d() * d();
+        return add(mul(TIMESTEP_FREQUENCY_DIM, d()), mul(d(), d()));
     }
 
     /** The label embedder is a table lookup: no multiply-adds. */
@@ -68,33 +69,33 @@ public final class DiTFlops {
 
     /** adaLN-Zero modulation of one block: Linear(D → 6D) on the conditioning vector, once per sample. */
     public long adaLNMacs() {
-        return 6 * d() * d();
+        return mul(6, d(), d());
     }
 
     /** qkv projection for {@code tokens} tokens and {@code heads} active heads: 3 · T · D · (heads·hd). */
     public long attentionQkvMacs(long tokens, int heads) {
-        return 3 * tokens * d() * activeAttentionWidth(heads);
+        return mul(3, tokens, d(), activeAttentionWidth(heads));
     }
 
     /** Scores QKᵀ: per head a T×hd by hd×T product, T² · hd per head. */
     public long attentionScoresMacs(long tokens, int heads) {
-        return tokens * tokens * activeAttentionWidth(heads);
+        return mul(tokens, tokens, activeAttentionWidth(heads));
     }
 
     /** Attention-weighted values softmax(QKᵀ)·V: per head T×T by T×hd, T² · hd per head. */
     public long attentionValuesMacs(long tokens, int heads) {
-        return tokens * tokens * activeAttentionWidth(heads);
+        return mul(tokens, tokens, activeAttentionWidth(heads));
     }
 
     /** Output projection from the concatenated active heads back to D: T · (heads·hd) · D. */
     public long attentionProjMacs(long tokens, int heads) {
-        return tokens * activeAttentionWidth(heads) * d();
+        return mul(tokens, activeAttentionWidth(heads), d());
     }
 
     /** Multi-head self-attention with {@code heads} active heads; all heads give 4·T·D² + 2·T²·D. */
     public long attentionMacs(long tokens, int heads) {
-        return attentionQkvMacs(tokens, heads) + attentionScoresMacs(tokens, heads)
-                + attentionValuesMacs(tokens, heads) + attentionProjMacs(tokens, heads);
+        return add(attentionQkvMacs(tokens, heads), attentionScoresMacs(tokens, heads),
+                attentionValuesMacs(tokens, heads), attentionProjMacs(tokens, heads));
     }
 
     /** Multi-head self-attention with all heads. */
@@ -104,17 +105,17 @@ public final class DiTFlops {
 
     /** fc1: T · D · hidden, for {@code hidden} active MLP channels. */
     public long mlpFc1Macs(long tokens, long hidden) {
-        return tokens * d() * checkHidden(hidden);
+        return mul(tokens, d(), checkHidden(hidden));
     }
 
     /** fc2: T · hidden · D. */
     public long mlpFc2Macs(long tokens, long hidden) {
-        return tokens * checkHidden(hidden) * d();
+        return mul(tokens, checkHidden(hidden), d());
     }
 
     /** The MLP with {@code hidden} active channels; the full MLP (ratio 4) gives 8·T·D². */
     public long mlpMacs(long tokens, long hidden) {
-        return mlpFc1Macs(tokens, hidden) + mlpFc2Macs(tokens, hidden);
+        return add(mlpFc1Macs(tokens, hidden), mlpFc2Macs(tokens, hidden));
     }
 
     /** The full MLP. */
@@ -124,39 +125,74 @@ public final class DiTFlops {
 
     /** One full block: adaLN + attention + MLP over all tokens. */
     public long blockMacs() {
-        return adaLNMacs() + attentionMacs(tokens()) + mlpMacs(tokens());
+        return add(adaLNMacs(), attentionMacs(tokens()), mlpMacs(tokens()));
     }
 
     // ---- final layer ------------------------------------------------------------------------
 
     /** Final adaLN: Linear(D → 2D) on the conditioning vector. */
     public long finalAdaLNMacs() {
-        return 2 * d() * d();
+        return mul(2, d(), d());
     }
 
     /** Final linear: T · D · (p·p·outChannels). */
     public long finalLinearMacs() {
-        return tokens() * d() * config.patchOut();
+        return mul(tokens(), d(), config.patchOut());
     }
 
     public long finalLayerMacs() {
-        return finalAdaLNMacs() + finalLinearMacs();
+        return add(finalAdaLNMacs(), finalLinearMacs());
     }
 
     // ---- totals -----------------------------------------------------------------------------
 
     public long embeddingMacs() {
-        return patchEmbedMacs() + timestepEmbedMacs() + labelEmbedMacs();
+        return add(patchEmbedMacs(), timestepEmbedMacs(), labelEmbedMacs());
     }
 
     /** The whole forward pass of one sample. */
     public long totalMacs() {
-        return embeddingMacs() + config.depth() * blockMacs() + finalLayerMacs();
+        return add(embeddingMacs(), blocksMacs(), finalLayerMacs());
+    }
+
+    /** All blocks at full width: depth x {@link #blockMacs()}. */
+    public long blocksMacs() {
+        return mul(config.depth(), blockMacs());
     }
 
     /** {@link #totalMacs()} in units of 10⁹, the papers' "GFLOPs" column. */
     public double totalGMacs() {
         return totalMacs() / 1e9;
+    }
+
+    /**
+     * Counts are exact longs: a product or sum beyond {@link Long#MAX_VALUE} (a config far beyond any model that can
+     * run, such as a 50000-pixel side in patches of 1) is an error naming the sizes, never a wrapped negative count.
+     */
+    private long mul(long... factors) {
+        long p = 1;
+        try {
+            for (long f : factors) p = Math.multiplyExact(p, f);
+        } catch (ArithmeticException e) {
+            throw tooLarge();
+        }
+        return p;
+    }
+
+    private long add(long... terms) {
+        long s = 0;
+        try {
+            for (long t : terms) s = Math.addExact(s, t);
+        } catch (ArithmeticException e) {
+            throw tooLarge();
+        }
+        return s;
+    }
+
+    private IllegalArgumentException tooLarge() {
+        return new IllegalArgumentException("the MAC count of one forward pass exceeds " + Long.MAX_VALUE + " (2^63 - 1) for "
+                + tokens() + " tokens ((input_size " + config.inputSize() + " / patch_size " + config.patchSize()
+                + ")^2), hidden_size " + config.hiddenSize() + ", depth " + config.depth());
     }
 
     private long activeAttentionWidth(int heads) {

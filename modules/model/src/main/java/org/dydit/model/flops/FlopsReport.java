@@ -57,7 +57,7 @@ public final class FlopsReport {
         Map<String, Object> blocks = new LinkedHashMap<>();
         blocks.put("count", config.depth());
         blocks.put("per_block", block);
-        blocks.put("total", config.depth() * f.blockMacs());
+        blocks.put("total", f.blocksMacs());
         root.put("blocks", blocks);
 
         Map<String, Object> fin = new LinkedHashMap<>();

@@ -104,4 +104,37 @@ class DiTFlopsTest {
         assertEquals(f.finalLinearMacs() / 4 * 3, rgb.finalLinearMacs());
         assertEquals(f.blockMacs(), rgb.blockMacs());
     }
+
+    /** A token count beyond an int is a config error, never a wrapped (negative) count. */
+    @Test
+    void moreTokensThanAModelCanHoldIsAConfigError() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new DiTConfig(50000, 1, 4, 384, 12, 6, 1000, true, 0.1, 4.0, false));
+        assertTrue(e.getMessage().contains("2500000000 tokens"), e.getMessage());
+    }
+
+    /** 40000^2 = 1.6e9 tokens fit an int, but T^2 D does not fit a long: an error naming the sizes. */
+    @Test
+    void aMacCountBeyondALongIsAnErrorNotAWrappedNumber() {
+        DiTConfig c = new DiTConfig(40000, 1, 4, 384, 12, 6, 1000, true, 0.1, 4.0, false);
+        DiTFlops f = DiTFlops.of(c);
+        assertEquals(1_600_000_000L, f.tokens());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, f::totalMacs);
+        assertTrue(e.getMessage().contains("1600000000 tokens") && e.getMessage().contains("hidden_size 384"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> FlopsReport.of("big", c));
+    }
+
+    /** Token counts whose products pass 2^31 stay exact: 256^2 tokens at width 1152, against the formula by hand. */
+    @Test
+    void largeCountsAreExact() {
+        DiTConfig c = new DiTConfig(256, 1, 4, 1152, 28, 16, 1000, true, 0.1, 4.0, false);
+        DiTFlops f = DiTFlops.of(c);
+        java.math.BigInteger t = java.math.BigInteger.valueOf(65536), d = java.math.BigInteger.valueOf(1152);
+        // per block: adaLN 6 D^2, attention 4 T D^2 + 2 T^2 D, MLP 8 T D^2
+        java.math.BigInteger block = d.pow(2).multiply(java.math.BigInteger.valueOf(6))
+                .add(t.multiply(d.pow(2)).multiply(java.math.BigInteger.valueOf(12)))
+                .add(t.pow(2).multiply(d).multiply(java.math.BigInteger.TWO));
+        assertEquals(block.longValueExact(), f.blockMacs());
+        assertTrue(f.totalMacs() > 0);
+    }
 }
