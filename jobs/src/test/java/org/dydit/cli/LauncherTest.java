@@ -4,6 +4,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,7 +59,26 @@ class LauncherTest {
     private Launcher.Result dry(Map<String, String> env, String... args) throws Exception {
         Map<String, String> e = new java.util.HashMap<>(env);
         e.put("DYDIT_DRY_RUN", "1");
+        // the launcher's choice of natives follows the CPU: pin it to one with AVX-512 unless a test names another
+        e.putIfAbsent("DYDIT_CPUINFO", cpuinfo("fpu sse2 avx2 avx512f avx512bw").toString());
         return Launcher.run(home, e, 30, args);
+    }
+
+    private Path cpuinfo(String flags) throws IOException {
+        Path f = Files.createTempFile(home, "cpuinfo", "");
+        Files.writeString(f, "processor\t: 0\nflags\t\t: " + flags + "\n");
+        return f;
+    }
+
+    @Test
+    void aCpuWithoutAvx512GetsThePlainNatives() throws Exception {
+        Launcher.Result r = dry(Map.of("DYDIT_CPUINFO", cpuinfo("fpu sse2 avx2").toString()), "backend");
+        assertEquals(0, r.code(), r::toString);
+        String cp = String.join(" ", argv(r));
+        assertTrue(cp.contains("-Dorg.bytedeco.javacpp.platform.extension=-"), cp);
+        assertFalse(cp.contains(avx512Natives.toString()), cp);
+        assertTrue(dry(Map.of(), "backend").lines().stream().anyMatch(l -> l.contains(avx512Natives.toString())),
+                "with AVX-512 the onednn-avx512 natives stay");
     }
 
     /** The words of the command, without the env: lines. */
