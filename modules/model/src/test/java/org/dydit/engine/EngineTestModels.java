@@ -2,13 +2,12 @@ package org.dydit.engine;
 
 import org.dydit.formats.Tensor;
 import org.dydit.model.DiTConfig;
-import org.dydit.model.DiTKeys;
+import org.dydit.model.DyDiTTestModels;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Random;
 
 /** Tiny configs, random weights and inputs for engine tests. */
@@ -22,29 +21,15 @@ public final class EngineTestModels {
 
     /**
      * Gaussian weights of fan-in scale for every tensor, including the ones the paper zero-initialises (adaLN,
-     * final layer), so that every parameter influences the output.
+     * final layer), so that every parameter influences the output: {@link DyDiTTestModels#randomWeights} (router
+     * biases N(0, 0.1) where the config has routers).
      */
     public static LinkedHashMap<String, Tensor> randomWeights(DiTConfig cfg, long seed) {
-        Random r = new Random(seed);
-        LinkedHashMap<String, Tensor> w = new LinkedHashMap<>();
-        for (Map.Entry<String, long[]> e : DiTKeys.expected(cfg).entrySet()) {
-            long[] s = e.getValue();
-            double std = s.length >= 2 ? 1.0 / Math.sqrt(s[1] * (s.length == 4 ? s[2] * s[3] : 1)) : 0.1;
-            if (e.getKey().equals(DiTKeys.LABEL_TABLE)) std = 0.5;
-            float[] v = new float[Math.toIntExact(Tensor.numel(s))];
-            for (int i = 0; i < v.length; i++) v[i] = (float) (std * r.nextGaussian());
-            w.put(e.getKey(), Tensor.ofFloats(s, v));
-        }
-        return w;
+        return DyDiTTestModels.randomWeights(cfg, seed, 0.1);
     }
 
     public static INDArray gaussian(DataType dt, long seed, long... shape) {
-        Random r = new Random(seed);
-        long n = 1;
-        for (long s : shape) n *= s;
-        double[] v = new double[Math.toIntExact(n)];
-        for (int i = 0; i < v.length; i++) v[i] = r.nextGaussian();
-        return Nd4j.create(v, shape, 'c').castTo(dt);
+        return DyDiTTestModels.gaussian(dt, seed, shape);
     }
 
     public static INDArray uniform(DataType dt, long seed, double lo, double hi, long... shape) {
