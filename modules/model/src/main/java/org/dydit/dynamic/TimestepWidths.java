@@ -22,7 +22,6 @@ public final class TimestepWidths {
     private final DiTConfig cfg;
     private final DynamicWeights w;
     private final boolean dynamic;
-    private final float[] freqs = TimestepFrequencies.float32();
     private final Map<Integer, Plan> plans = new HashMap<>();
 
     public TimestepWidths(DiTConfig cfg, DynamicWeights w, boolean dynamic) {
@@ -37,13 +36,9 @@ public final class TimestepWidths {
 
     /** E_t = Linear(SiLU(Linear([cos(t f), sin(t f)]))), in double from the float32 weights, rounded to float. */
     public float[] timestepEmbedding(int t) {
-        int half = TimestepFrequencies.DIM / 2, d = cfg.hiddenSize();
-        double[] freq = new double[2 * half];
-        for (int k = 0; k < half; k++) {
-            double arg = (float) t * freqs[k];   // the reference's float32 product
-            freq[k] = (float) Math.cos(arg);
-            freq[half + k] = (float) Math.sin(arg);
-        }
+        int d = cfg.hiddenSize();
+        double[] freq = new double[TimestepFrequencies.DIM];
+        TimestepFrequencies.features(t, true, freq, 0);
         double[] h = linear(w.heap(DiTKeys.T_MLP0 + ".weight"), w.heap(DiTKeys.T_MLP0 + ".bias"), freq, d);
         for (int j = 0; j < d; j++) h[j] = (float) (h[j] / (1 + Math.exp(-h[j])));
         double[] e = linear(w.heap(DiTKeys.T_MLP2 + ".weight"), w.heap(DiTKeys.T_MLP2 + ".bias"), h, d);

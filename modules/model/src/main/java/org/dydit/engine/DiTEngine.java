@@ -33,7 +33,6 @@ public final class DiTEngine implements AutoCloseable {
     private final DiTParams params;
     private final BlockParams[] blocks;
     private final INDArray pos;           // (T, D), fixed
-    private final INDArray freqs;         // (256/2) timestep frequencies
     private final Profile profile = new Profile();
     private final PatchLayout.Cache layout;
     private BlockMasks[] masks;
@@ -50,8 +49,6 @@ public final class DiTEngine implements AutoCloseable {
         // The reference casts the float64 table to float32.
         this.pos = dt == DataType.DOUBLE ? Nd4j.create(pe, new long[]{cfg.tokens(), cfg.hiddenSize()}, 'c')
                 : Nd4j.create(toFloat(pe), new long[]{cfg.tokens(), cfg.hiddenSize()}, 'c');
-        this.freqs = dt == DataType.DOUBLE ? Nd4j.createFromArray(TimestepFrequencies.float64())
-                : Nd4j.createFromArray(TimestepFrequencies.float32());
     }
 
     public DiTConfig config() {
@@ -336,14 +333,10 @@ public final class DiTEngine implements AutoCloseable {
 
     /** [cos(t f), sin(t f)] (cos first); in float32 the argument is rounded as the reference's float32 product. */
     private void timestepFrequencies(double[] t, NdBuffer out) {
-        int half = TimestepFrequencies.DIM / 2;
-        NdBuffer f = NdBuffer.of(freqs);
+        double[] row = new double[TimestepFrequencies.DIM];
         for (int i = 0; i < t.length; i++) {
-            for (int k = 0; k < half; k++) {
-                double arg = dt == DataType.DOUBLE ? t[i] * f.get(k) : (double) ((float) t[i] * (float) f.get(k));
-                out.set(i * TimestepFrequencies.DIM + k, Math.cos(arg));
-                out.set(i * TimestepFrequencies.DIM + half + k, Math.sin(arg));
-            }
+            TimestepFrequencies.features(t[i], dt != DataType.DOUBLE, row, 0);
+            out.write(i * row.length, row, 0, row.length);
         }
     }
 

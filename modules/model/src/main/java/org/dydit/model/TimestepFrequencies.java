@@ -33,4 +33,22 @@ public final class TimestepFrequencies {
         for (int k = 0; k < half; k++) f[k] = Math.exp(-Math.log(MAX_PERIOD) * k / half);
         return f;
     }
+
+    private static final float[] F32 = float32();
+    private static final double[] F64 = float64();
+
+    /**
+     * The embedder's input {@code [cos(t f), sin(t f)]} into {@code out[off .. off + DIM)}, the one definition both
+     * engines use: in float32 the argument is the reference's float32 product {@code (float) t * f_k} and the
+     * results are rounded to float32; in float64 all is double.
+     */
+    public static void features(double t, boolean float32, double[] out, int off) {
+        int half = DIM / 2;
+        for (int k = 0; k < half; k++) {
+            double arg = float32 ? (double) ((float) t * F32[k]) : t * F64[k];
+            double c = Math.cos(arg), s = Math.sin(arg);
+            out[off + k] = float32 ? (float) c : c;
+            out[off + half + k] = float32 ? (float) s : s;
+        }
+    }
 }
