@@ -49,15 +49,9 @@ public final class DiTObjective implements Objective {
         int b = data.begin(x0, labels);
         Profile prof = engine.profile();
         prof.start();
-        int[] t = data.timesteps(), y = data.labels();
-        for (int i = 0; i < b; i++) {
-            t[i] = random.timestep(s, i, diffusion.numTimesteps());
-            boolean drop = cfg.classDropoutProb() > 0 && random.dropLabel(s, i, 0, cfg.classDropoutProb());
-            y[i] = drop ? cfg.numClasses() : labels[i];
-        }
-        data.noise(x0, random, s);
+        data.draw(x0, labels, random, s, false);
         prof.lap(Profile.Phase.OTHER);
-        INDArray out = engine.forward(data.input(), data.originalTimesteps(), y);
+        INDArray out = engine.forward(data.input(), data.originalTimesteps(), data.labels());
         prof.start();
         HybridLoss.Terms terms = data.loss(x0, out);
         prof.lap(Profile.Phase.OTHER);

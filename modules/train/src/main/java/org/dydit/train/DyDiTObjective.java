@@ -79,14 +79,8 @@ public final class DyDiTObjective implements Objective {
         int b = data.begin(x0, labels);
         Profile prof = engine.profile();
         prof.start();
-        int nt = diffusion.numTimesteps();
-        int[] t = data.timesteps(), y = data.labels();
-        for (int i = 0; i < b; i++) {
-            int q = i % 4;
-            t[i] = recipe.stratified() ? random.timestep(s, i, q * nt / 4, (q + 1) * nt / 4) : random.timestep(s, i, nt);
-            y[i] = dropped(s, i, 0, labels[i]);
-        }
-        data.noise(x0, random, s);
+        data.draw(x0, labels, random, s, recipe.stratified());
+        int[] y = data.labels();
         INDArray xIn = data.input();
         double[] tD = data.originalTimesteps();
 
@@ -112,7 +106,7 @@ public final class DyDiTObjective implements Objective {
         // stage 1: the complete model on the same weights
         if (s < recipe.completeSteps()) {
             routing.detach();
-            for (int i = 0; i < b; i++) y[i] = dropped(s, i, 1, labels[i]);
+            data.dropLabels(labels, random, s, 1);
             if (completeGrads == null) completeGrads = grads.like();
             INDArray out2 = engine.forward(xIn, tD, y);
             prof.start();
@@ -133,10 +127,6 @@ public final class DyDiTObjective implements Objective {
         named.put(RATIO, fv.meanRatio());
         named.put(TARGET, lambdaT);
         return new Loss(total, named);
-    }
-
-    private int dropped(long s, int i, int pass, int label) {
-        return cfg.classDropoutProb() > 0 && random.dropLabel(s, i, pass, cfg.classDropoutProb()) ? cfg.numClasses() : label;
     }
 
     /**

@@ -52,18 +52,39 @@ public final class TrainingBatch implements AutoCloseable {
         return b;
     }
 
-    /** The respaced timestep indices, one per sample: the trainer fills them before {@link #noise}. */
+    /**
+     * Step {@code s}'s draws, all counter-based (functions of seed, step and sample): the timestep of each sample,
+     * uniform over [0, T) or, {@code stratified} (DyDiT's recipe), over the quarter {@code i mod 4} of it; the labels
+     * after dropout (pass 0); ε; and x_t into the engine input.
+     */
+    public void draw(float[] x0, int[] labels, TrainingRandom random, long s, boolean stratified) {
+        int nt = diffusion.numTimesteps();
+        for (int i = 0; i < batch; i++) {
+            int q = i % 4;
+            t[i] = stratified ? random.timestep(s, i, q * nt / 4, (q + 1) * nt / 4) : random.timestep(s, i, nt);
+        }
+        dropLabels(labels, random, s, 0);
+        noise(x0, random, s);
+    }
+
+    /** The labels the model sees in forward pass {@code pass} of step s: each dropped to the null class with the config's probability. */
+    public void dropLabels(int[] labels, TrainingRandom random, long s, int pass) {
+        double p = cfg.classDropoutProb();
+        for (int i = 0; i < batch; i++) y[i] = p > 0 && random.dropLabel(s, i, pass, p) ? cfg.numClasses() : labels[i];
+    }
+
+    /** The respaced timestep indices, one per sample, of the last {@link #draw}. */
     public int[] timesteps() {
         return t;
     }
 
-    /** The labels the model sees (after dropout): the trainer fills them. */
+    /** The labels the model sees (after dropout) in the current pass. */
     public int[] labels() {
         return y;
     }
 
     /** ε of every sample for step {@code s}, x_t = q_sample(x0, t, ε) into the engine input. */
-    public void noise(float[] x0, TrainingRandom random, long s) {
+    private void noise(float[] x0, TrainingRandom random, long s) {
         for (int i = 0; i < batch; i++) {
             tD[i] = diffusion.originalTimestep(t[i]);
             random.noise(noise, i * perSample, perSample, s, i);
