@@ -8,11 +8,9 @@ import org.nd4j.nativeblas.NativeOpsHolder;
  * {@code c = a w} with the rows of a and c split over the Java kernel threads, each part one single-threaded backend
  * call. Between the Java kernels of a forward the backend's OpenMP worker has gone to sleep, and waking it costs
  * about 100 µs on this VM per call, while the kernel threads are still spinning; with both cores in one place the
- * whole forward ran 1-4% (static) and 5% (dynamic) faster (in-process A/B, docs/performance.md). The bits of a
- * split product depend only on its shape and the thread count: when the kernel threads are busy elsewhere the same
- * parts run one after another on the calling thread. (With the AVX-512 natives they are also the bits of one call;
- * the plain natives' multi-threaded call rounds some rows differently, SplitMatmulTest.) Shapes too small to split
- * go to one call. Not thread-safe: one per engine.
+ * whole forward ran 1-4% (static) and 5% (dynamic) faster (in-process A/B, docs/performance.md). The parts give the
+ * bits of one call (a row of c depends only on its row of a in the backend's kernels; SplitMatmulTest). Shapes too
+ * small to split go to one call. Not thread-safe: one per engine.
  */
 public final class SplitMatmul implements AutoCloseable {
     /** Rows per part at least: below this one multi-threaded call is cheaper than the hand-off. */
@@ -32,7 +30,7 @@ public final class SplitMatmul implements AutoCloseable {
     private long macs;
 
     public SplitMatmul() {
-        threads = KernelThreads.threads();
+        threads = Par.threads();
         parts = new MatmulCalls[threads];
         for (int i = 0; i < threads; i++) parts[i] = new MatmulCalls();
     }
@@ -52,7 +50,7 @@ public final class SplitMatmul implements AutoCloseable {
             as[p] = a.view(r0, r1 - r0, k);
             cs[p] = c.view(r0, r1 - r0, n);
         }
-        KernelThreads.Body body = (p0, p1) -> {
+        boolean split = Par.tryEach(count, (p0, p1) -> {
             NativeOps ops = NativeOpsHolder.getInstance().getDeviceNativeOps();
             int before = ops.ompGetMaxThreads();
             ops.setOmpNumThreads(1);
@@ -62,9 +60,9 @@ public final class SplitMatmul implements AutoCloseable {
             } finally {
                 ops.setOmpNumThreads(before);
             }
-        };
-        if (KernelThreads.tryEach(count, body)) splitCalls++;
-        else body.run(0, count);   // kernel threads busy elsewhere: the same parts here, so the same bits
+        });
+        if (split) splitCalls++;
+        else whole.run(a.view(0, m, k), w, c.view(0, m, n));   // kernel threads busy elsewhere
     }
 
     /** Multiply-accumulates of every product run so far, m·k·n per call: the engine's work as asked for. */
