@@ -13,6 +13,10 @@ import java.util.stream.Stream;
  * Writes a whole folder (a model folder, a checkpoint) so that readers see either the old folder or the complete
  * new one: the content goes into a hidden temporary folder beside the target, which is renamed into place only
  * when the writer returned; a failed write leaves the old folder untouched and no temporary behind.
+ *
+ * <p>The temporaries are named {@code .NAME.tmp-PID-UUID} (the new content) and {@code .NAME.old-PID-UUID} (the
+ * old folder between the two renames), with the id of the writing process, so that {@link #cleanStale} can tell
+ * the leftovers of a killed writer from those of one still running.
  */
 public final class AtomicFolder {
     private AtomicFolder() {}
@@ -28,13 +32,13 @@ public final class AtomicFolder {
         Path parent = target.getParent();
         Files.createDirectories(parent);
         // Not createTempDirectory: its 0700 would survive the rename and lock other users and executors out.
-        Path tmp = Files.createDirectory(parent.resolve("." + target.getFileName() + ".tmp-" + UUID.randomUUID()));
+        Path tmp = Files.createDirectory(parent.resolve(temporaryName(target, TMP)));
         Path old = null;
         boolean done = false;
         try {
             writer.writeInto(tmp);
             if (Files.exists(target)) {
-                old = parent.resolve("." + target.getFileName() + ".old-" + UUID.randomUUID());
+                old = parent.resolve(temporaryName(target, OLD));
                 move(target, old);
             }
             try {
@@ -49,6 +53,56 @@ public final class AtomicFolder {
             if (!done) deleteTree(tmp);
             if (old != null && done) deleteTree(old);
         }
+    }
+
+    private static final String TMP = ".tmp-", OLD = ".old-";
+
+    private static String temporaryName(Path target, String kind) {
+        return "." + target.getFileName() + kind + ProcessHandle.current().pid() + "-" + UUID.randomUUID();
+    }
+
+    /**
+     * Removes what killed writers of {@code folder} left beside it: the temporaries {@link #replace} names with a
+     * process id that no longer runs. Nothing else is touched: not the temporaries of a live process, not other
+     * names. When the writer died between its two renames, {@code folder} is missing and its old content waits
+     * under the {@code .old-} name: that is moved back, not deleted. Returns the names removed or restored.
+     */
+    public static java.util.List<String> cleanStale(Path folder) throws IOException {
+        Path target = folder.toAbsolutePath().normalize();
+        Path parent = target.getParent();
+        java.util.List<String> done = new java.util.ArrayList<>();
+        if (parent == null || !Files.isDirectory(parent)) return done;
+        String base = "." + target.getFileName();
+        java.util.List<Path> stale = new java.util.ArrayList<>();
+        try (Stream<Path> s = Files.list(parent)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String n = p.getFileName().toString();
+                String kind = n.startsWith(base + TMP) ? TMP : n.startsWith(base + OLD) ? OLD : null;
+                if (kind == null || !Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) continue;
+                String rest = n.substring(base.length() + kind.length());
+                int dash = rest.indexOf('-');
+                long pid;
+                try {
+                    pid = Long.parseLong(rest.substring(0, Math.max(dash, 0)));
+                    UUID.fromString(rest.substring(dash + 1));
+                } catch (RuntimeException e) {
+                    continue;   // not a name this class writes
+                }
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) continue;
+                stale.add(p);
+            }
+        }
+        for (Path p : stale) {
+            String n = p.getFileName().toString();
+            if (n.startsWith(base + OLD) && !Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                move(p, target);
+                done.add(n + " (restored as " + target.getFileName() + ")");
+            } else {
+                deleteTree(p);
+                done.add(n);
+            }
+        }
+        return done;
     }
 
     private static void move(Path from, Path to) throws IOException {
