@@ -98,7 +98,7 @@ class FinetuneCommandTest {
     @Test
     void aNonFiniteLossStopsAndKeepsTheLastGoodCheckpoint(@TempDir Path tmp) throws Exception {
         Path d = tmp.resolve("D");
-        Cli c = Cli.run(finetune(d, 20, "--lr", "1e30", "--checkpoint-every", "1", "--log-every", "0"));
+        Cli c = Cli.run(finetune(d, 20, "--lr", "1e30", "--checkpoint-every", "1"));
         assertEquals(1, c.code(), c.toString());
         assertTrue(c.err().contains("last good checkpoint"), c.toString());
         JsonNode state = JSON.readTree(d.resolve("train_state.json").toFile());
