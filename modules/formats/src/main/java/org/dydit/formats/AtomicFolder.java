@@ -17,6 +17,9 @@ import java.util.stream.Stream;
  * <p>The temporaries are named {@code .NAME.tmp-PID-UUID} (the new content) and {@code .NAME.old-PID-UUID} (the
  * old folder between the two renames), with the id of the writing process, so that {@link #cleanStale} can tell
  * the leftovers of a killed writer from those of one still running.
+ *
+ * <p>{@link #replace} swaps the whole folder with two renames, so for an instant the folder is absent;
+ * {@link #replaceInPlace} keeps it and each of its files present throughout (training checkpoints use it).
  */
 public final class AtomicFolder {
     private AtomicFolder() {}
@@ -53,6 +56,69 @@ public final class AtomicFolder {
             if (!done) deleteTree(tmp);
             if (old != null && done) deleteTree(old);
         }
+    }
+
+    /** Inside a temporary of {@link #replaceInPlace}: written once the new content is complete; holds the name moved last. */
+    static final String COMPLETE = ".dydit-complete";
+
+    /**
+     * Replaces the content of {@code folder} so that the folder and each of its files exist throughout: the new
+     * content is written into a hidden temporary beside it, as {@link #replace} does, then each new file is renamed
+     * over the file of the same name in {@code folder} (one atomic rename a file; subfolders file by file),
+     * {@code last} (a name relative to the folder) after all the others, and the files the new content lacks are
+     * removed. A reader sees every file whole, old or new; a writer killed during the renames leaves its complete,
+     * marked temporary, which {@link #cleanStale} finishes. An absent folder is created by one rename.
+     */
+    public static void replaceInPlace(Path folder, String last, Writer writer) throws IOException {
+        Path target = folder.toAbsolutePath().normalize();
+        if (!Files.isDirectory(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            replace(target, writer);
+            return;
+        }
+        Path tmp = Files.createDirectory(target.getParent().resolve(temporaryName(target, TMP)));
+        try {
+            writer.writeInto(tmp);
+            AtomicFile.writeString(tmp.resolve(COMPLETE), last);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(tmp);
+            throw e;
+        }
+        finish(tmp, target, last);
+    }
+
+    /** Test hook: runs after each rename of {@link #finish}. */
+    static volatile Runnable afterEachMove = null;
+
+    /** Moves the files of the complete temporary {@code tmp} over those of {@code target}, {@code last} last, then tidies. */
+    private static void finish(Path tmp, Path target, String last) throws IOException {
+        java.util.List<Path> files = new java.util.ArrayList<>();
+        try (Stream<Path> s = Files.walk(tmp)) {
+            s.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).map(tmp::relativize)
+                    .filter(r -> !r.toString().equals(COMPLETE)).sorted().forEach(files::add);
+        }
+        Path lastRel = Path.of(last);
+        if (files.remove(lastRel)) files.add(lastRel);
+        java.util.Set<Path> keep = new java.util.HashSet<>(files);
+        for (Path rel : files) {
+            Path to = target.resolve(rel);
+            Files.createDirectories(to.getParent());
+            if (Files.isDirectory(to, java.nio.file.LinkOption.NOFOLLOW_LINKS)) deleteTree(to);
+            Files.move(tmp.resolve(rel), to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Runnable hook = afterEachMove;
+            if (hook != null) hook.run();
+        }
+        try (Stream<Path> s = Files.walk(target)) {
+            java.util.List<Path> stale = s.filter(p -> !p.equals(target)).sorted(Comparator.reverseOrder()).toList();
+            for (Path p : stale) {
+                Path rel = target.relativize(p);
+                if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    if (keep.stream().noneMatch(k -> k.startsWith(rel))) deleteTree(p);
+                } else if (!keep.contains(rel)) {
+                    Files.delete(p);
+                }
+            }
+        }
+        deleteTree(tmp);
     }
 
     private static final String TMP = ".tmp-", OLD = ".old-";
@@ -97,6 +163,11 @@ public final class AtomicFolder {
             if (n.startsWith(base + OLD) && !Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 move(p, target);
                 done.add(n + " (restored as " + target.getFileName() + ")");
+            } else if (n.startsWith(base + TMP) && Files.isRegularFile(p.resolve(COMPLETE))
+                    && Files.isDirectory(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                // killed during the renames of replaceInPlace: its content is complete, finish them
+                finish(p, target, Files.readString(p.resolve(COMPLETE)).trim());
+                done.add(n + " (its renames into " + target.getFileName() + " finished)");
             } else {
                 deleteTree(p);
                 done.add(n);

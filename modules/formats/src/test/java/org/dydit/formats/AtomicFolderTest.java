@@ -57,4 +57,58 @@ class AtomicFolderTest {
         assertEquals("{}", Files.readString(ck.resolve("train_state.json")));
         assertFalse(Files.exists(old));
     }
+
+    @Test
+    void replaceInPlaceKeepsTheFolderAndEveryFilePresentThroughout(@TempDir Path tmp) throws Exception {
+        Path ck = tmp.resolve("ck");
+        AtomicFolder.replaceInPlace(ck, "state.json", t -> {
+            Files.createDirectories(t.resolve("model"));
+            Files.writeString(t.resolve("model/weights"), "w1");
+            Files.writeString(t.resolve("schedule.json"), "s1");
+            Files.writeString(t.resolve("state.json"), "1");
+        });
+        assertEquals("1", Files.readString(ck.resolve("state.json")));
+        List<String> seen = new java.util.ArrayList<>();
+        AtomicFolder.afterEachMove = () -> {
+            try {
+                // after every rename: the folder and each file a reader needs exist, whole, old or new
+                String w = Files.readString(ck.resolve("model/weights")), s = Files.readString(ck.resolve("state.json"));
+                assertTrue(w.equals("w1") || w.equals("w2"), w);
+                seen.add(w + s);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        try {
+            AtomicFolder.replaceInPlace(ck, "state.json", t -> {
+                Files.createDirectories(t.resolve("model"));
+                Files.writeString(t.resolve("model/weights"), "w2");
+                Files.writeString(t.resolve("state.json"), "2");
+            });
+        } finally {
+            AtomicFolder.afterEachMove = null;
+        }
+        assertEquals(List.of("w21", "w22"), seen, "the weights first, the state named last after them");
+        assertEquals("2", Files.readString(ck.resolve("state.json")));
+        assertFalse(Files.exists(ck.resolve("schedule.json")), "a file the new content lacks is removed");
+        try (var s = Files.list(tmp)) {
+            assertEquals(List.of("ck"), s.map(p -> p.getFileName().toString()).toList(), "no temporary left");
+        }
+    }
+
+    @Test
+    void aWriterKilledDuringInPlaceRenamesIsFinishedByCleanStale(@TempDir Path tmp) throws Exception {
+        Path ck = Files.createDirectories(tmp.resolve("ck"));
+        Files.writeString(ck.resolve("a"), "old");
+        Files.writeString(ck.resolve("state.json"), "old");
+        // a complete, marked temporary of a dead writer that had moved nothing yet
+        Path left = Files.createDirectories(tmp.resolve(".ck.tmp-" + deadPid() + "-" + UUID.randomUUID()));
+        Files.writeString(left.resolve("a"), "new");
+        Files.writeString(left.resolve("state.json"), "new");
+        Files.writeString(left.resolve(AtomicFolder.COMPLETE), "state.json");
+        AtomicFolder.cleanStale(ck);
+        assertEquals("new", Files.readString(ck.resolve("a")));
+        assertEquals("new", Files.readString(ck.resolve("state.json")));
+        assertFalse(Files.exists(left));
+    }
 }

@@ -32,8 +32,10 @@ import java.util.Map;
  *                             ({@link TrainData})
  * </pre>
  * Tensors are streamed key by key between the off-heap stores and the files, so saving or loading a DiT-XL/2 holds
- * no second copy of its 2.7 GB stores. The folder is written under a temporary name beside the target and renamed
- * into place only when complete, so a crash never leaves a half-written checkpoint. Format 1 (DiT only, no
+ * no second copy of its 2.7 GB stores. The content is written under a temporary name beside the target and its
+ * files renamed into place only when complete ({@link AtomicFolder#replaceInPlace}, {@value #STATE_JSON} last), so
+ * the folder never goes missing and a crash never leaves a half-written file; a run killed during the renames is
+ * finished by {@link AtomicFolder#cleanStale}. Format 1 (DiT only, no
  * objective key) still loads, as a DiT objective.
  */
 public final class TrainCheckpoint {
@@ -72,7 +74,8 @@ public final class TrainCheckpoint {
      */
     public static void save(Trainer tr, Path dir, TrainData data, AtomicFolder.Writer extra) throws IOException {
         requireReplaceable(dir);
-        AtomicFolder.replace(dir, tmp -> {
+        // in place: the checkpoint folder and each of its files exist throughout; train_state.json is renamed last
+        AtomicFolder.replaceInPlace(dir, STATE_JSON, tmp -> {
             writeInto(tr, data, tmp);
             if (extra != null) extra.writeInto(tmp);
         });
