@@ -62,7 +62,7 @@ import java.util.regex.Pattern;
                         + "for a file. A DyDiT folder is fine-tuned further as it is.",
                 "--recipe paper (spec §3.9: lr 1e-4 or 2.5e-5 for λ >= 0.7, router biases 15/35, 30000 stage-1 steps, "
                         + "λ ramp 1000 or 5000, clip 200 or 50, EMA 0.9999) or small (short runs on small models: lr 1e-3, "
-                        + "router biases 8, 50 stage-1 steps, λ held at 1 for 100 steps, ramp 100, no clipping, EMA 0.95); "
+                        + "router biases 8, 50 stage-1 steps, λ_t held at 1 for 100 steps and then λ (ramp 100, which the hold covers), no clipping, EMA 0.95); "
                         + "each value has an option that overrides it.",
                 "Progress lines (stderr): loss terms, λ_t, the FLOPs ratio of the step's routing decisions, s/step, ETA."})
 final class FinetuneCommand implements Callable<Integer> {

@@ -25,6 +25,12 @@ public final class PlainNativesOnOldCpus implements LauncherSessionListener {
         if (forced || !hasAvx512f()) System.setProperty(EXTENSION_PROPERTY, "-");   // "-": no variant matches
     }
 
+    /** The options a child JVM of a test needs to load the natives this JVM chose. */
+    public static java.util.List<String> childJvmOptions() {
+        String ext = System.getProperty(EXTENSION_PROPERTY);
+        return ext == null ? java.util.List.of() : java.util.List.of("-D" + EXTENSION_PROPERTY + "=" + ext);
+    }
+
     private static boolean hasAvx512f() {
         Path cpuinfo = Path.of("/proc/cpuinfo");
         if (!System.getProperty("os.arch", "").matches("amd64|x86_64") || !Files.isReadable(cpuinfo)) return true;

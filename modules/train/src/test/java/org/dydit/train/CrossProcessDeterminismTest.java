@@ -61,8 +61,10 @@ class CrossProcessDeterminismTest {
 
     private static String runProbe() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process pr = new ProcessBuilder(List.of(java, "--add-modules=jdk.incubator.vector", "-cp",
-                System.getProperty("java.class.path"), Probe.class.getName())).redirectErrorStream(true).start();
+        List<String> cmd = new java.util.ArrayList<>(List.of(java, "--add-modules=jdk.incubator.vector"));
+        cmd.addAll(org.dydit.testkit.PlainNativesOnOldCpus.childJvmOptions());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Probe.class.getName()));
+        Process pr = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         pr.getInputStream().transferTo(buf);
         assertTrue(pr.waitFor(120, TimeUnit.SECONDS), "probe process did not finish");
