@@ -188,6 +188,17 @@ class TrainingInputTest {
              var sb = org.dydit.formats.SafeTensors.open(tmp.resolve("b.safetensors"))) {
             org.junit.jupiter.api.Assertions.assertArrayEquals(sb.floats("out"), sa.floats("out"));
         }
+        // and so does one imported from the diffusers file
+        Cli diff = Cli.run("import", "--checkpoint", dit.resolve("diffusers.safetensors").toString(), "--config",
+                dit.resolve("config.json").toString(), "--out", tmp.resolve("d").toString());
+        assertEquals(0, diff.code(), diff.toString());
+        Cli c = Cli.run("forward", "--model-dir", tmp.resolve("d").toString(), "--cases", dit.resolve("cases.safetensors").toString(),
+                "--out", tmp.resolve("c.safetensors").toString());
+        assertEquals(0, c.code(), c.toString());
+        try (var sc = org.dydit.formats.SafeTensors.open(tmp.resolve("c.safetensors"));
+             var sb = org.dydit.formats.SafeTensors.open(tmp.resolve("b.safetensors"))) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(sb.floats("out"), sc.floats("out"));
+        }
         Cli noConfig = Cli.run("import", "--checkpoint", dit.resolve("model.pt").toString(), "--out", tmp.resolve("n").toString());
         assertEquals(1, noConfig.code(), noConfig.toString());
         assertTrue(noConfig.err().contains("--config"), noConfig.toString());

@@ -236,6 +236,9 @@ public final class LatentDataset implements Serializable {
         return new Reader(conf, seed, blockRecords);
     }
 
+    /** Part files a {@link Reader} keeps open at most. */
+    static final int MAX_OPEN = 64;
+
     /** See {@link #reader}. Not thread-safe; close it to close the part files. */
     public final class Reader implements AutoCloseable {
         private final Configuration conf;
@@ -244,6 +247,7 @@ public final class LatentDataset implements Serializable {
         private final byte[] buf;          // the current block's records
         private final int[] order;         // the current block's record order
         private final FSDataInputStream[] streams = new FSDataInputStream[manifest.parts.size()];
+        private int open;                  // streams not null; at most MAX_OPEN, so many small parts need few file handles
         private final int blockRecords;
         private long position;
         private long epoch = -1;           // epoch of blocks/starts
@@ -317,7 +321,11 @@ public final class LatentDataset implements Serializable {
             Path f = new Path(dir, manifest.parts.get(b.part()).file());
             int rb = manifest.recordBytes;
             try {
-                if (streams[b.part()] == null) streams[b.part()] = Storage.fs(f, conf).open(f);
+                if (streams[b.part()] == null) {
+                    if (open >= MAX_OPEN) close();
+                    streams[b.part()] = Storage.fs(f, conf).open(f);
+                    open++;
+                }
                 streams[b.part()].readFully(b.first() * rb, buf, 0, b.count() * rb);
             } catch (EOFException e) {
                 throw new DatasetException(f + ": truncated: cannot read records " + b.first() + ".." + (b.first() + b.count() - 1)
@@ -341,6 +349,7 @@ public final class LatentDataset implements Serializable {
                 }
                 streams[p] = null;
             }
+            open = 0;
             if (first != null) throw first;
         }
     }

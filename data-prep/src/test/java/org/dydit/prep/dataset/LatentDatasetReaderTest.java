@@ -95,6 +95,19 @@ class LatentDatasetReaderTest {
     }
 
     @Test
+    void morePartsThanOpenFilesAreReadWhole(@TempDir Path tmp) throws IOException {
+        int parts = LatentDataset.MAX_OPEN + 6, n = parts * 3;
+        LatentDataset ds = LatentDataset.open(dataset(tmp.resolve("many"), parts, 3).toString(), new Configuration());
+        try (LatentDataset.Reader r = ds.reader(new Configuration(), 5, 2)) {
+            for (int e = 0; e < 2; e++) {
+                int[] all = new int[n];
+                Arrays.setAll(all, i -> i);
+                assertArrayEquals(all, Arrays.stream(ids(r, n)).sorted().toArray(), "epoch " + e + " of " + parts + " parts");
+            }
+        }
+    }
+
+    @Test
     void memoryDoesNotGrowWithTheDataset(@TempDir Path tmp) throws IOException {
         int parts = 4, perPart = 1024, n = parts * perPart, block = 64;
         Path dir = dataset(tmp.resolve("big"), parts, perPart);
