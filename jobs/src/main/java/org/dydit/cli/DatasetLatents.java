@@ -1,78 +1,63 @@
 package org.dydit.cli;
 
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.Path;
 import org.dydit.model.DiTConfig;
 import org.dydit.prep.dataset.DatasetException;
 import org.dydit.prep.dataset.LatentDataset;
 import org.dydit.prep.dataset.Manifest;
-import org.dydit.prep.dataset.RecordCodec;
 import org.dydit.prep.dataset.Storage;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.Random;
+import java.util.HexFormat;
 
 /**
- * A {@code dydit-latents/1} dataset read whole into memory for single-process training. Batches depend only on
- * (seed, step), so a resumed run sees the same batches as an uninterrupted one: the records are visited in an
- * order reshuffled every epoch from (seed, epoch).
+ * A {@code dydit-latents/1} dataset streamed for single-process training through {@link LatentDataset#reader}: the
+ * records in an order reshuffled every epoch from (seed, epoch), one block of {@value #BLOCK_RECORDS} records in
+ * memory at a time, so memory does not grow with the dataset (ImageNet's 1.28M latents of 4×32×32 included).
+ * Batches are consecutive positions of that order; the position goes into the checkpoint, so a resumed run reads
+ * exactly the batches the uninterrupted one would have read.
  */
-final class DatasetLatents {
+final class DatasetLatents implements AutoCloseable {
+    /** Records per block of the shuffle, and so records held in memory. */
+    static final int BLOCK_RECORDS = 256;
+
     private final String manifestPath;
     private final Manifest manifest;
-    private final float[] data;     // record i at [i * perSample, (i+1) * perSample)
-    private final int[] labels;
-    private final int perSample;
-    private int[] order;
-    private long orderSeed;
-    private long orderEpoch = -1;
+    private final String manifestSha256;
+    private final LatentDataset dataset;
+    private final Configuration conf;
+    private LatentDataset.Reader reader;
 
-    private DatasetLatents(String manifestPath, Manifest manifest, float[] data, int[] labels) {
+    private DatasetLatents(String manifestPath, Manifest manifest, String sha, LatentDataset dataset, Configuration conf) {
         this.manifestPath = manifestPath;
         this.manifest = manifest;
-        this.data = data;
-        this.labels = labels;
-        this.perSample = data.length / labels.length;
+        this.manifestSha256 = sha;
+        this.dataset = dataset;
+        this.conf = conf;
     }
 
-    /** Opens and checks a dataset folder (plain path, {@code file://} or {@code hdfs://}) and reads every record. */
-    static DatasetLatents read(String dir) throws IOException {
+    /** Opens and checks a dataset folder (plain path, {@code file://} or {@code hdfs://}); reads nothing but the manifest. */
+    static DatasetLatents open(String dir) throws IOException {
         Configuration conf = new Configuration();
         LatentDataset ds = LatentDataset.open(dir, conf);
         Manifest m = ds.manifest();
         String mf = new Path(ds.dir(), Manifest.FILE_NAME).toString();
         if (m.numRecords == 0) throw new DatasetException(mf + ": the dataset holds no records");
-        long elems = m.numRecords * m.codec().elements();
-        if (elems > Integer.MAX_VALUE - 16) {
-            throw new DatasetException(mf + ": " + m.numRecords + " records do not fit in memory for single-process training");
+        String text = Storage.readText(new Path(mf), conf);
+        return new DatasetLatents(mf, m, sha256(text.getBytes(StandardCharsets.UTF_8)), ds, conf);
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
-        RecordCodec codec = m.codec();
-        int per = codec.elements();
-        float[] data = new float[(int) elems];
-        int[] labels = new int[(int) m.numRecords];
-        int rb = m.recordBytes;
-        int i = 0;
-        for (Manifest.Part p : m.parts) {
-            Path f = new Path(ds.dir(), p.file());
-            byte[] buf = new byte[rb];
-            try (FSDataInputStream in = Storage.fs(f, conf).open(f)) {
-                for (long r = 0; r < p.records(); r++, i++) {
-                    in.readFully(buf);
-                    int label = codec.label(buf, 0);
-                    if (label < 0 || label >= m.numClasses) {
-                        throw new DatasetException(f + ": record " + r + " has label " + label + ", outside 0.."
-                                + (m.numClasses - 1) + " of " + mf);
-                    }
-                    labels[i] = label;
-                    System.arraycopy(codec.tensor(buf, 0), 0, data, i * per, per);
-                }
-            } catch (java.io.EOFException e) {
-                throw new DatasetException(f + ": truncated (fewer records than " + mf + " lists)", e);
-            }
-        }
-        return new DatasetLatents(mf, m, data, labels);
     }
 
     Manifest manifest() {
@@ -83,48 +68,52 @@ final class DatasetLatents {
         return manifestPath;
     }
 
-    long size() {
-        return labels.length;
+    /** SHA-256 of manifest.json, which lists every part file with its record count. */
+    String manifestSha256() {
+        return manifestSha256;
     }
 
-    /** Fails, naming the manifest, unless the records fit the model: shape [in_channels, input_size, input_size], labels < num_classes. */
+    long size() {
+        return manifest.numRecords;
+    }
+
+    /** Fails, naming the manifest, unless the records fit the model: shape [in_channels, input_size, input_size], classes <= num_classes. */
     void requireFits(DiTConfig cfg) throws DatasetException {
         int[] want = {cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
         if (!Arrays.equals(manifest.shape, want)) {
             throw new DatasetException(manifestPath + ": records have shape " + Arrays.toString(manifest.shape)
                     + " but the model takes [in_channels, input_size, input_size] = " + Arrays.toString(want));
         }
-        int maxLabel = Arrays.stream(labels).max().orElse(0);
-        if (manifest.numClasses > cfg.numClasses() || maxLabel >= cfg.numClasses()) {
+        if (manifest.numClasses > cfg.numClasses()) {
             throw new DatasetException(manifestPath + ": the dataset has " + manifest.numClasses
                     + " classes but the model's num_classes is " + cfg.numClasses());
         }
     }
 
-    /** Fills {@code x0} and {@code y} with batch number {@code step}: positions step·B .. step·B+B-1 of the epoch orders. */
-    void batch(long seed, long step, float[] x0, int[] y) {
-        int b = y.length;
-        for (int k = 0; k < b; k++) {
-            long g = step * b + k;
-            long epoch = g / labels.length;
-            if (order == null || epoch != orderEpoch || seed != orderSeed) shuffle(seed, epoch);
-            int idx = order[(int) (g % labels.length)];
-            y[k] = labels[idx];
-            System.arraycopy(data, idx * perSample, x0, k * perSample, perSample);
+    /** Starts reading the epochs shuffled from {@code seed} at {@code position} (records read before, over all epochs). */
+    void start(long seed, long position) throws IOException {
+        if (reader != null) reader.close();
+        reader = dataset.reader(conf, seed, BLOCK_RECORDS);
+        reader.seek(position);
+    }
+
+    /** Records read so far over all epochs. */
+    long position() {
+        return reader.position();
+    }
+
+    /** Fills {@code x0} and {@code y} with the next batch (a label outside the classes is an error naming its record). */
+    void batch(float[] x0, int[] y) throws IOException {
+        try {
+            reader.batch(x0, y);
+        } catch (IllegalStateException e) {
+            if (e.getCause() instanceof DatasetException d) throw d;
+            throw e;
         }
     }
 
-    private void shuffle(long seed, long epoch) {
-        if (order == null) order = new int[labels.length];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        Random r = new Random(seed * 0x9E3779B97F4A7C15L ^ (epoch + 1) * 0xBF58476D1CE4E5B9L);
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        orderEpoch = epoch;
-        orderSeed = seed;
+    @Override
+    public void close() throws IOException {
+        if (reader != null) reader.close();
     }
 }

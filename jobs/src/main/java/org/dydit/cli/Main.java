@@ -27,7 +27,7 @@ import java.io.PrintWriter;
                 BackendCommand.class,
                 PrepCommand.class,
                 SparkCheckCommand.class,
-                BenchCommand.class, TrainCommand.class,
+                BenchCommand.class, TrainCommand.class, FinetuneCommand.class, ImportCommand.class,
                 SampleCommand.class,
                 ConvertCommand.class,
         })

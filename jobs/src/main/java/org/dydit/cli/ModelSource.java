@@ -88,4 +88,21 @@ final class ModelSource {
             return DiTConfig.read(file);
         }
     }
+
+    /**
+     * The model in one weights file: a PyTorch {@code .pt} (the official bare state dict, or a training checkpoint,
+     * whose {@code weights} - ema or model - is taken) or a {@code .safetensors} state dict (reference or diffusers
+     * key names), with the sizes of {@code config} (the file holds none), through {@link DiTModel#loadCheckpoint}.
+     */
+    static DiTModel checkpointFile(Path file, Path config, String weights, String fileOption) throws IOException {
+        if (!"ema".equals(weights) && !"model".equals(weights)) {
+            throw new IllegalArgumentException("--weights must be ema or model, got '" + weights + "'");
+        }
+        if (!java.nio.file.Files.isRegularFile(file)) throw new java.nio.file.NoSuchFileException(file.toString());
+        if (config == null) {
+            throw new IllegalArgumentException(fileOption + " " + file + " is a weights file without the model's sizes: "
+                    + "give them with --config FILE (a config.json)");
+        }
+        return DiTModel.loadCheckpoint(file, config, weights);
+    }
 }

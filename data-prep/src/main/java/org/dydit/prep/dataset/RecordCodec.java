@@ -77,13 +77,23 @@ public final class RecordCodec implements Serializable {
     /** The tensor of the record at {@code offset}, widened to float. */
     public float[] tensor(byte[] data, int offset) {
         float[] t = new float[elements];
-        ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
-        if (dtype == RecordDType.FLOAT32) {
-            b.position(offset + 4);
-            b.asFloatBuffer().get(t);
-        } else {
-            for (int i = 0; i < elements; i++) t[i] = Half.f16ToFloat(b.getShort(offset + 4 + 2 * i));
-        }
+        tensorInto(data, offset, t, 0);
         return t;
+    }
+
+    /** {@link #tensor} into {@code out[outOffset .. outOffset + elements)}, allocating nothing. */
+    public void tensorInto(byte[] data, int offset, float[] out, int outOffset) {
+        if (dtype == RecordDType.FLOAT32) {
+            for (int i = 0; i < elements; i++) out[outOffset + i] = Float.intBitsToFloat(le32(data, offset + 4 + 4 * i));
+        } else {
+            for (int i = 0; i < elements; i++) {
+                int at = offset + 4 + 2 * i;
+                out[outOffset + i] = Half.f16ToFloat((short) ((data[at] & 0xff) | (data[at + 1] & 0xff) << 8));
+            }
+        }
+    }
+
+    private static int le32(byte[] d, int at) {
+        return (d[at] & 0xff) | (d[at + 1] & 0xff) << 8 | (d[at + 2] & 0xff) << 16 | (d[at + 3] & 0xff) << 24;
     }
 }

@@ -185,7 +185,11 @@ public record DiTConfig(int inputSize, int patchSize, int inChannels, int hidden
         return v.booleanValue();
     }
 
-    /** The reference keys, in the reference order. */
+    /**
+     * The reference keys, in the reference order: a DiT's are exactly the arguments of the reference
+     * {@code DiT(**config)}; a DyDiT adds {@code "dynamic": true}. (Folders that still say {@code "dynamic": false}
+     * read as before.)
+     */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("input_size", inputSize);
@@ -198,7 +202,7 @@ public record DiTConfig(int inputSize, int patchSize, int inChannels, int hidden
         m.put("learn_sigma", learnSigma);
         m.put("class_dropout_prob", classDropoutProb);
         m.put("mlp_ratio", mlpRatio);
-        m.put("dynamic", dynamic);
+        if (dynamic) m.put("dynamic", true);
         return m;
     }
 

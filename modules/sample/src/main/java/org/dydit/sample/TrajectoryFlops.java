@@ -5,6 +5,7 @@ import org.dydit.diffusion.AncestralSampler;
 import org.dydit.diffusion.ClassifierFreeGuidance;
 import org.dydit.diffusion.CounterRandom;
 import org.dydit.diffusion.DenoiseModel;
+import org.dydit.diffusion.DiffusionSampler;
 import org.dydit.diffusion.NoiseSource;
 import org.dydit.diffusion.SamplingProgress;
 import org.dydit.dynamic.ForwardStats;
@@ -36,12 +37,19 @@ public final class TrajectoryFlops {
     /** One forward pass's statistics at original timestep {@code t}. */
     record Step(int t, ForwardStats stats) {}
 
-    /** Runs the trajectories and returns the JSON-ready report. */
+    /** Runs the trajectories of DiT's ancestral sampler with {@code steps} respaced steps and returns the JSON-ready report. */
     public static Map<String, Object> run(DiTModel model, int steps, int n, long seed, double cfgScale,
+                                          SamplingProgress progress) {
+        if (steps < 1) throw new IllegalArgumentException("--steps must be positive, got " + steps);
+        return run(model, AncestralSampler.dit(String.valueOf(steps)), n, seed, cfgScale, progress);
+    }
+
+    /** {@link #run(DiTModel, int, int, long, double, SamplingProgress)} along the trajectories of {@code sampler} (DDPM or DDIM). */
+    public static Map<String, Object> run(DiTModel model, DiffusionSampler sampler, int n, long seed, double cfgScale,
                                           SamplingProgress progress) {
         DiTConfig cfg = model.config();
         DyDiTGraph.requireDynamic(cfg);
-        if (steps < 1) throw new IllegalArgumentException("--steps must be positive, got " + steps);
+        int steps = sampler.diffusion().numTimesteps();
         if (n < 1) throw new IllegalArgumentException("--n must be positive, got " + n);
         List<Step> record = new ArrayList<>();
         try (DynamicEngine engine = new DynamicEngine(model, DynamicEngine.Mode.DYNAMIC)) {
@@ -55,7 +63,7 @@ public final class TrajectoryFlops {
             CounterRandom rng = new CounterRandom(seed);
             for (int i = 0; i < n; i++) labels[i] = rng.uniformInt(LABELS, 0, i, 0, cfg.numClasses());
             long[] shape = {n, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
-            AncestralSampler.dit(String.valueOf(steps)).sample(m, shape, labels, NoiseSource.seeded(seed), 0, progress);
+            sampler.sample(m, shape, labels, NoiseSource.seeded(seed), 0, progress);
         }
         return report(cfg, record, steps, n, seed, cfgScale);
     }

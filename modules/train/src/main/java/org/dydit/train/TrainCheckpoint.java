@@ -28,11 +28,14 @@ import java.util.Map;
  *   model/                    the EMA weights as a model folder (config.json + model.safetensors), ready to sample
  *   train_state.safetensors   raw weights, Adam first and second moments: "params.KEY", "adam_m.KEY", "adam_v.KEY"
  *   train_state.json          format, step, objective (name and recipe), optimiser settings, RNG (counter-based:
- *                             seed + step), model config
+ *                             seed + step), model config, and the data: its source and how far it has been read
+ *                             ({@link TrainData})
  * </pre>
  * Tensors are streamed key by key between the off-heap stores and the files, so saving or loading a DiT-XL/2 holds
- * no second copy of its 2.7 GB stores. The folder is written under a temporary name beside the target and renamed
- * into place only when complete, so a crash never leaves a half-written checkpoint. Format 1 (DiT only, no
+ * no second copy of its 2.7 GB stores. The content is written under a temporary name beside the target and its
+ * files renamed into place only when complete ({@link AtomicFolder#replaceInPlace}, {@value #STATE_JSON} last), so
+ * the folder never goes missing and a crash never leaves a half-written file; a run killed during the renames is
+ * finished by {@link AtomicFolder#cleanStale}. Format 1 (DiT only, no
  * objective key) still loads, as a DiT objective.
  */
 public final class TrainCheckpoint {
@@ -46,11 +49,87 @@ public final class TrainCheckpoint {
     static final String FORMAT_1 = "dydit-train-state/1";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    public static void save(Trainer tr, Path dir) throws IOException {
-        AtomicFolder.replace(dir, tmp -> writeInto(tr, tmp));
+    /**
+     * Where a run's training data comes from and how far it has been read: {@code source} is {@value #SYNTHETIC} or
+     * the dataset folder, {@code manifestSha256} the SHA-256 of its manifest.json (null for synthetic data),
+     * {@code position} the records consumed so far over all epochs (the next batch starts there).
+     */
+    public record TrainData(String source, String manifestSha256, long position) {
+        public static final String SYNTHETIC = "synthetic";
+
+        public TrainData {
+            if (source == null || source.isEmpty()) throw new IllegalArgumentException("data source is empty");
+            if (position < 0) throw new IllegalArgumentException("negative data position " + position);
+        }
     }
 
-    private static void writeInto(Trainer tr, Path tmp) throws IOException {
+    public static void save(Trainer tr, Path dir) throws IOException {
+        save(tr, dir, null, null);
+    }
+
+    /**
+     * Saves {@code tr} with its data position {@code data} (null: not recorded) into {@code dir}; {@code extra},
+     * when not null, adds files to the new folder before it is renamed into place. An existing {@code dir} is
+     * replaced only when it is a checkpoint or empty.
+     */
+    public static void save(Trainer tr, Path dir, TrainData data, AtomicFolder.Writer extra) throws IOException {
+        requireReplaceable(dir);
+        // in place: the checkpoint folder and each of its files exist throughout; train_state.json is renamed last
+        AtomicFolder.replaceInPlace(dir, STATE_JSON, tmp -> {
+            writeInto(tr, data, tmp);
+            if (extra != null) extra.writeInto(tmp);
+        });
+    }
+
+    /** Whether {@code dir} is a training checkpoint folder (it holds {@value #STATE_JSON}). */
+    public static boolean isCheckpoint(Path dir) {
+        return Files.isRegularFile(dir.resolve(STATE_JSON));
+    }
+
+    /**
+     * Fails, naming {@code dir}, unless saving a checkpoint there replaces nothing but a checkpoint: it is absent,
+     * an empty folder or a checkpoint folder. A file, a dataset or any other folder is refused, not deleted.
+     */
+    public static void requireReplaceable(Path dir) throws IOException {
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        if (!Files.isDirectory(dir)) throw new IOException("refusing to replace " + dir + ": it is a file, not a checkpoint folder");
+        if (isCheckpoint(dir)) return;
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            java.util.Optional<Path> any = s.findFirst();
+            if (any.isPresent()) {
+                throw new IOException("refusing to replace " + dir + ": it is not empty and not a training checkpoint (no "
+                        + STATE_JSON + "; it holds " + any.get().getFileName() + ")");
+            }
+        }
+    }
+
+    /** The data a checkpoint was trained on, as {@link #save} recorded it; null for a checkpoint that has none. */
+    public static TrainData data(Path dir) throws IOException {
+        Path jsonFile = dir.resolve(STATE_JSON);
+        JsonNode d = readJson(jsonFile).get("data");
+        if (d == null || d.isNull()) return null;
+        JsonNode sha = d.get("manifest_sha256");
+        JsonNode pos = node(d, "position", jsonFile);
+        if (!pos.isIntegralNumber() || pos.asLong() < 0) {
+            throw new IOException(jsonFile + ": key 'position' must be a whole number >= 0, got " + pos);
+        }
+        return new TrainData(text(d, "source", jsonFile), sha == null || sha.isNull() ? null : sha.asText(), pos.asLong());
+    }
+
+    /** {@code file} parsed; a missing, unreadable or malformed file is an error naming it. */
+    private static JsonNode readJson(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) throw new IOException("not a training checkpoint: " + file + " is missing");
+        JsonNode j;
+        try {
+            j = JSON.readTree(file.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IOException(file + ": not valid JSON (" + e.getOriginalMessage() + ")", e);
+        }
+        if (j == null || !j.isObject()) throw new IOException(file + ": not a JSON object");
+        return j;
+    }
+
+    private static void writeInto(Trainer tr, TrainData data, Path tmp) throws IOException {
         DiTConfig cfg = tr.config();
         LinkedHashMap<String, SafeTensorsWriter.Source> emaW = tr.ema().sources();
         emaW.put(DiTKeys.POS_EMBED, SafeTensorsWriter.source(posEmbed(cfg)));
@@ -86,6 +165,12 @@ public final class TrainCheckpoint {
         rng.put("seed", s.seed());
         rng.put("next_step", tr.step());
         j.set("config", JSON.valueToTree(cfg.toMap()));
+        if (data != null) {
+            ObjectNode d = j.putObject("data");
+            d.put("source", data.source());
+            d.put("manifest_sha256", data.manifestSha256());
+            d.put("position", data.position());
+        }
         AtomicFile.writeString(tmp.resolve(STATE_JSON), JSON.writeValueAsString(j) + "\n");
     }
 
@@ -95,7 +180,7 @@ public final class TrainCheckpoint {
         Path tensors = dir.resolve(STATE_TENSORS);
         if (!Files.isRegularFile(jsonFile)) throw new IOException("not a training checkpoint: " + jsonFile + " is missing");
         if (!Files.isRegularFile(tensors)) throw new IOException("not a training checkpoint: " + tensors + " is missing");
-        JsonNode j = JSON.readTree(jsonFile.toFile());
+        JsonNode j = readJson(jsonFile);
         String format = text(j, "format", jsonFile);
         if (!FORMAT.equals(format) && !FORMAT_1.equals(format)) {
             throw new IOException(jsonFile + ": key 'format' is '" + format + "', expected " + FORMAT + " or " + FORMAT_1);
@@ -110,10 +195,19 @@ public final class TrainCheckpoint {
         }
         JsonNode opt = node(j, "optimizer", jsonFile);
         JsonNode rng = node(j, "rng", jsonFile);
-        TrainerSettings s = new TrainerSettings(num(opt, "lr", jsonFile), num(opt, "beta1", jsonFile),
-                num(opt, "beta2", jsonFile), num(opt, "eps", jsonFile), num(opt, "weight_decay", jsonFile),
-                num(opt, "clip_norm", jsonFile), num(opt, "ema_decay", jsonFile), node(rng, "seed", jsonFile).asLong());
-        long step = node(j, "step", jsonFile).asLong();
+        TrainerSettings s;
+        try {
+            s = new TrainerSettings(num(opt, "lr", jsonFile), num(opt, "beta1", jsonFile),
+                    num(opt, "beta2", jsonFile), num(opt, "eps", jsonFile), num(opt, "weight_decay", jsonFile),
+                    num(opt, "clip_norm", jsonFile), num(opt, "ema_decay", jsonFile), node(rng, "seed", jsonFile).asLong());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(jsonFile + ": invalid optimizer settings: " + e.getMessage(), e);
+        }
+        JsonNode stepNode = node(j, "step", jsonFile);
+        if (!stepNode.isIntegralNumber() || stepNode.asLong() < 0) {
+            throw new IOException(jsonFile + ": key 'step' must be a whole number >= 0, got " + stepNode);
+        }
+        long step = stepNode.asLong();
         String objective = DiTObjective.NAME;
         JsonNode recipe = null;
         if (FORMAT.equals(format)) {
