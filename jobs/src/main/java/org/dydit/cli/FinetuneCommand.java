@@ -1,5 +1,7 @@
 package org.dydit.cli;
 
+import org.dydit.prep.cli.Checks;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.dydit.conversion.DyDiTConversion;
@@ -194,7 +196,7 @@ final class FinetuneCommand implements Callable<Integer> {
 
     /** The recipe: {@code --recipe}'s values, each option given in its place. */
     DyDiTRecipe recipe() {
-        OptimizerOptions.check(spec, "--lambda", lambda, lambda != null && lambda > 0 && lambda <= 1, "in (0, 1]");
+        Checks.require(spec, "--lambda", lambda, lambda != null && lambda > 0 && lambda <= 1, "in (0, 1]");
         DyDiTRecipe base = DyDiTRecipe.paper(lambda, seed.seed());
         switch (recipe) {
             case "paper" -> { }
@@ -202,11 +204,11 @@ final class FinetuneCommand implements Callable<Integer> {
                     new TrainerSettings(1e-3, 0.9, 0.999, 1e-8, 0, 0, SMALL_EMA_DECAY, seed.seed()));
             default -> throw new CommandLine.ParameterException(spec.commandLine(), "--recipe must be paper or small, got '" + recipe + "'");
         }
-        OptimizerOptions.check(spec, "--complete-steps", completeSteps, completeSteps == null || completeSteps >= 0, ">= 0");
-        OptimizerOptions.check(spec, "--hold-steps", holdSteps, holdSteps == null || holdSteps >= 0, ">= 0");
-        OptimizerOptions.check(spec, "--ramp-steps", rampSteps, rampSteps == null || rampSteps >= 0, ">= 0");
-        OptimizerOptions.check(spec, "--tau", tau, tau == null || tau > 0 && Double.isFinite(tau), "> 0");
-        OptimizerOptions.check(spec, "--flops-weight", flopsWeight, flopsWeight == null || flopsWeight >= 0 && Double.isFinite(flopsWeight), ">= 0");
+        Checks.require(spec, "--complete-steps", completeSteps, completeSteps == null || completeSteps >= 0, ">= 0");
+        Checks.require(spec, "--hold-steps", holdSteps, holdSteps == null || holdSteps >= 0, ">= 0");
+        Checks.require(spec, "--ramp-steps", rampSteps, rampSteps == null || rampSteps >= 0, ">= 0");
+        Checks.require(spec, "--tau", tau, tau == null || tau > 0 && Double.isFinite(tau), "> 0");
+        Checks.require(spec, "--flops-weight", flopsWeight, flopsWeight == null || flopsWeight >= 0 && Double.isFinite(flopsWeight), ">= 0");
         return new DyDiTRecipe(lambda, or(rampSteps, base.rampSteps()), or(holdSteps, base.holdSteps()),
                 or(completeSteps, base.completeSteps()), tau != null ? tau : base.tau(),
                 flopsWeight != null ? flopsWeight : base.flopsWeight(), stratified != null ? stratified : base.stratified(),
@@ -254,10 +256,10 @@ final class FinetuneCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         boolean resuming = start.resume != null;
         if (length.budget != null) {
-            OptimizerOptions.check(spec, "--budget", length.budget, length.budget > 0 && length.budget <= 1, "in (0, 1]");
+            Checks.require(spec, "--budget", length.budget, length.budget > 0 && length.budget <= 1, "in (0, 1]");
         }
-        OptimizerOptions.check(spec, "--init-iterations", initIterations, initIterations == null || initIterations >= 1, ">= 1");
-        OptimizerOptions.check(spec, "--schedule-n", scheduleN, scheduleN >= 0, ">= 0");
+        Checks.require(spec, "--init-iterations", initIterations, initIterations == null || initIterations >= 1, ">= 1");
+        Checks.require(spec, "--schedule-n", scheduleN, scheduleN >= 0, ">= 0");
         if (resuming && !recipeOptions().isEmpty()) {
             throw new CommandLine.ParameterException(spec.commandLine(), String.join(" ", recipeOptions())
                     + ": the recipe of --resume comes from its checkpoint " + start.resume);

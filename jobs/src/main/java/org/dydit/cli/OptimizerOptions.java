@@ -1,5 +1,7 @@
 package org.dydit.cli;
 
+import org.dydit.prep.cli.Checks;
+
 import org.dydit.train.TrainerSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -51,13 +53,13 @@ final class OptimizerOptions {
 
     /** {@code base} with the given options in its place; a value out of range is a usage error naming the option. */
     TrainerSettings apply(TrainerSettings base, CommandSpec spec) {
-        check(spec, "--lr", lr, lr == null || lr > 0 && Double.isFinite(lr), "> 0");
-        check(spec, "--beta1", beta1, beta1 == null || beta1 >= 0 && beta1 < 1, "in [0, 1)");
-        check(spec, "--beta2", beta2, beta2 == null || beta2 >= 0 && beta2 < 1, "in [0, 1)");
-        check(spec, "--adam-eps", adamEps, adamEps == null || adamEps > 0 && Double.isFinite(adamEps), "> 0");
-        check(spec, "--weight-decay", weightDecay, weightDecay == null || weightDecay >= 0 && Double.isFinite(weightDecay), ">= 0");
-        check(spec, "--clip-norm", clipNorm, clipNorm == null || clipNorm >= 0 && Double.isFinite(clipNorm), "> 0, or 0 for no clipping");
-        check(spec, "--ema-decay", emaDecay, emaDecay == null || emaDecay >= 0 && emaDecay <= 1, "in [0, 1]");
+        Checks.require(spec, "--lr", lr, lr == null || lr > 0 && Double.isFinite(lr), "> 0");
+        Checks.require(spec, "--beta1", beta1, beta1 == null || beta1 >= 0 && beta1 < 1, "in [0, 1)");
+        Checks.require(spec, "--beta2", beta2, beta2 == null || beta2 >= 0 && beta2 < 1, "in [0, 1)");
+        Checks.require(spec, "--adam-eps", adamEps, adamEps == null || adamEps > 0 && Double.isFinite(adamEps), "> 0");
+        Checks.require(spec, "--weight-decay", weightDecay, weightDecay == null || weightDecay >= 0 && Double.isFinite(weightDecay), ">= 0");
+        Checks.require(spec, "--clip-norm", clipNorm, clipNorm == null || clipNorm >= 0 && Double.isFinite(clipNorm), "> 0, or 0 for no clipping");
+        Checks.require(spec, "--ema-decay", emaDecay, emaDecay == null || emaDecay >= 0 && emaDecay <= 1, "in [0, 1]");
         return new TrainerSettings(or(lr, base.lr()), or(beta1, base.beta1()), or(beta2, base.beta2()),
                 or(adamEps, base.eps()), or(weightDecay, base.weightDecay()), or(clipNorm, base.clipNorm()),
                 or(emaDecay, base.emaDecay()), base.seed());
@@ -66,10 +68,6 @@ final class OptimizerOptions {
     /** Fails when any option is given: {@code reason} says why they do not apply. */
     void requireNone(CommandSpec spec, String reason) {
         if (!given().isEmpty()) throw new CommandLine.ParameterException(spec.commandLine(), String.join(" ", given()) + ": " + reason);
-    }
-
-    static void check(CommandSpec spec, String option, Number value, boolean ok, String range) {
-        if (!ok) throw new CommandLine.ParameterException(spec.commandLine(), option + " must be " + range + ", got " + value);
     }
 
     private static double or(Double v, double dflt) {

@@ -1,5 +1,7 @@
 package org.dydit.cli;
 
+import org.dydit.prep.cli.Checks;
+
 import org.dydit.formats.AtomicFolder;
 import org.dydit.model.DiTConfig;
 import org.dydit.train.SyntheticLatents;
@@ -51,10 +53,10 @@ final class TrainingRun {
 
         /** Range checks of these options and of the step target {@code steps}, as usage errors. */
         void validate(CommandSpec spec, long steps) {
-            OptimizerOptions.check(spec, "--batch", batch, batch >= 1, ">= 1");
-            OptimizerOptions.check(spec, "--checkpoint-every", checkpointEvery, checkpointEvery >= 0, ">= 0");
-            OptimizerOptions.check(spec, "--log-every", logEvery, logEvery >= 0, ">= 0");
-            OptimizerOptions.check(spec, "--steps", steps, steps >= 1, ">= 1");
+            Checks.require(spec, "--batch", batch, batch >= 1, ">= 1");
+            Checks.require(spec, "--checkpoint-every", checkpointEvery, checkpointEvery >= 0, ">= 0");
+            Checks.require(spec, "--log-every", logEvery, logEvery >= 0, ">= 0");
+            Checks.require(spec, "--steps", steps, steps >= 1, ">= 1");
             if (data != null && data.isBlank()) throw new CommandLine.ParameterException(spec.commandLine(), "--data is empty");
         }
     }

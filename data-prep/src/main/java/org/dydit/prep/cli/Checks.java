@@ -10,6 +10,11 @@ import picocli.CommandLine.ParameterException;
 public final class Checks {
     private Checks() {}
 
+    /** {@code ok} or a usage error: "OPTION must be RANGE, got VALUE". */
+    public static void require(CommandSpec cmd, String option, Object value, boolean ok, String range) {
+        if (!ok) throw new ParameterException(cmd.commandLine(), option + " must be " + range + ", got " + value);
+    }
+
     public static String choice(CommandSpec cmd, String option, String value, String... allowed) {
         for (String a : allowed) if (a.equals(value)) return value;
         throw new ParameterException(cmd.commandLine(),

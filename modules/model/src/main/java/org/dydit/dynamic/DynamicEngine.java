@@ -274,7 +274,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
 
         // c = E_t + y_emb; every adaLN reads SiLU(c)
         float[] table = w.heap(DiTKeys.LABEL_TABLE), e = plan.tEmb();
-        float[] siluC = new float[(n + 3) / 4 * 4 * d];   // rows padded to 4 for the adaLN kernel
+        float[] siluC = new float[n * d];
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < d; j++) {
                 float c = e[j] + table[y[i] * d + j];
@@ -435,7 +435,7 @@ public final class DynamicEngine implements DenoiseModel, AutoCloseable {
      */
     private float[][] adaLN(float[] siluC, int n, Acc acc) {
         float[][] out = new float[adaB.length][];
-        for (int l = 0; l < out.length; l++) out[l] = new float[(n + 3) / 4 * 4 * adaB[l].length];
+        for (int l = 0; l < out.length; l++) out[l] = new float[n * adaB[l].length];
         InferenceKernels.linearRows(siluC, n, d, adaWt, adaB, out);
         for (float[] b : adaB) acc.executedMacs += (long) n * d * b.length;   // (n, D)(D, 6D) per block, (n, D)(D, 2D)
         return out;

@@ -20,8 +20,8 @@ class InferenceKernelsTest {
     void linearRowsMatchesLoops() {
         Random r = new Random(6);
         for (int n : new int[]{1, 4, 6}) {
-            int in = 40, width = 5 * VectorKernels.L + 3, n4 = (n + 3) / 4 * 4;
-            float[] x = new float[n4 * in], xr = rnd(n * in, r), wt = rnd(in * width, r), bias = rnd(width, r), out = new float[n4 * width];
+            int in = 40, width = 5 * VectorKernels.L + 3;   // arrays of exactly n rows: no padding is read or written
+            float[] x = new float[n * in], xr = rnd(n * in, r), wt = rnd(in * width, r), bias = rnd(width, r), out = new float[n * width];
             System.arraycopy(xr, 0, x, 0, xr.length);
             InferenceKernels.linearRows(x, n, in, wt, bias, out);
             double[] want = new double[n * width];
@@ -66,19 +66,19 @@ class InferenceKernelsTest {
     @Test
     void linearRowsOverSeveralWeightsEqualsOneAtATime() {
         Random r = new Random(7);
-        int n = 5, in = 24, n4 = 8;
+        int n = 5, in = 24;
         int[] widths = {3 * VectorKernels.L, 5 * VectorKernels.L + 3, 7, 9 * VectorKernels.L};
-        float[] x = new float[n4 * in];
+        float[] x = new float[n * in];
         System.arraycopy(rnd(n * in, r), 0, x, 0, n * in);
         float[][] wt = new float[widths.length][], bias = new float[widths.length][], out = new float[widths.length][];
         for (int i = 0; i < widths.length; i++) {
             wt[i] = rnd(in * widths[i], r);
             bias[i] = rnd(widths[i], r);
-            out[i] = new float[n4 * widths[i]];
+            out[i] = new float[n * widths[i]];
         }
         InferenceKernels.linearRows(x, n, in, wt, bias, out);
         for (int i = 0; i < widths.length; i++) {
-            float[] one = new float[n4 * widths[i]];
+            float[] one = new float[n * widths[i]];
             InferenceKernels.linearRows(x, n, in, new float[][]{wt[i]}, new float[][]{bias[i]}, new float[][]{one});
             org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOf(one, n * widths[i]),
                     java.util.Arrays.copyOf(out[i], n * widths[i]), "weight " + i + " of width " + widths[i]);
